@@ -1,0 +1,100 @@
+# Dockyard's build. `make test` is all CI runs; it installs what it needs (Node 24, npm packages,
+# Debian packages, the control plane's Go binaries) and is cheap to repeat.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Node 24 first on PATH: installed from the npm registry into a cache where the machine lacks it.
+NODE_BIN := $(shell test/tools/ensure-node.sh)
+ifeq ($(NODE_BIN),)
+$(error could not provide Node.js 24; see test/tools/ensure-node.sh)
+endif
+export PATH := $(NODE_BIN):$(PATH)
+export npm_config_fund := false
+export npm_config_audit := false
+export npm_config_update_notifier := false
+
+DEBIAN_PACKAGES := openssl docker-registry
+CLUSTER_CLI := node test/cluster/cli.ts
+DOCKYARD := node dist/src/main.js
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: deps
+deps: node_modules/.package-lock.json ## Install npm dependencies (npm ci).
+
+.PHONY: tools
+tools: ## Install the Debian packages the tests need (openssl, docker-registry).
+	test/tools/ensure-debian-packages.sh $(DEBIAN_PACKAGES)
+
+.PHONY: binaries
+binaries: ## Build kube-apiserver, controller-manager, scheduler, etcd, kwok and registry (cached).
+	bash test/cluster/build-binaries.sh >/dev/null
+
+.PHONY: build
+build: deps ## Compile TypeScript into dist/ (then: npx dockyard ...).
+	npx tsc -p tsconfig.json
+
+.PHONY: typecheck
+typecheck: deps ## Type-check sources, tests and benchmarks.
+	npx tsc -p tsconfig.json --noEmit
+
+.PHONY: test-unit
+test-unit: deps ## Fast tests of pure logic.
+	npx vitest run --project unit
+
+.PHONY: test-integration
+test-integration: deps tools ## Tests against a real local control plane and registry.
+	DOCKYARD_BIN_DIR=$$(bash test/cluster/build-binaries.sh) npx vitest run --project integration
+
+.PHONY: test
+test: ## Everything CI runs: install, type-check, unit and integration tests.
+	@started=$$(date +%s); \
+	$(MAKE) --no-print-directory deps tools binaries typecheck test-unit test-integration; \
+	echo "full test run took $$(( $$(date +%s) - started ))s"
+
+.PHONY: cluster-up
+cluster-up: deps binaries ## Start the local control plane in the background; prints the KUBECONFIG to export.
+	@$(CLUSTER_CLI) up
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local control plane.
+	@$(CLUSTER_CLI) down
+
+.PHONY: dev
+dev: build binaries ## Run the operator against the local control plane (or $KUBECONFIG when set).
+	@if [[ -z "$${KUBECONFIG:-}" ]]; then eval "$$($(CLUSTER_CLI) up)"; fi; \
+	if compgen -G 'crds/*.yaml' >/dev/null; then kubectl apply --server-side -f crds/ >/dev/null; fi; \
+	echo "cluster: KUBECONFIG=$$KUBECONFIG"; \
+	echo "  in another shell:  export KUBECONFIG=$$KUBECONFIG; kubectl get nodes; kubectl apply -f manifests/samples/"; \
+	echo "  stop the cluster:  make cluster-down"; \
+	exec $(DOCKYARD) operator --health-addr 127.0.0.1:8081
+
+.PHONY: bench
+bench: build binaries ## Run the benchmarks under bench/ and print their figures.
+	@if compgen -G 'bench/*.ts' >/dev/null; then for b in bench/*.ts; do echo "== $$b"; DOCKYARD_BIN_DIR=$$(bash test/cluster/build-binaries.sh) node $$b; done; else echo "no benchmarks yet"; fi
+
+# Users with Docker: a kind cluster, the operator image loaded into it, the integration suite
+# against it. It cannot run where there is no Docker engine.
+KIND_CLUSTER ?= dockyard-e2e
+IMAGE ?= dockyard:dev
+.PHONY: image
+image: ## Build the operator image (needs Docker).
+	docker build -t $(IMAGE) .
+
+.PHONY: e2e-kind
+e2e-kind: deps image ## Create a kind cluster, load the image, deploy, run the integration suite (needs Docker and kind).
+	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --name $(KIND_CLUSTER) --wait 120s
+	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
+	mkdir -p .cache && kind get kubeconfig --name $(KIND_CLUSTER) > .cache/kind-$(KIND_CLUSTER).kubeconfig
+	KUBECONFIG=.cache/kind-$(KIND_CLUSTER).kubeconfig kubectl apply -k manifests/
+	DOCKYARD_TEST_KUBECONFIG=$$PWD/.cache/kind-$(KIND_CLUSTER).kubeconfig npx vitest run --project integration
+
+.PHONY: clean
+clean: ## Remove build output (the binary cache outside the clone stays).
+	rm -rf dist .cache
