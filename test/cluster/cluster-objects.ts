@@ -1,0 +1,70 @@
+import { CoreV1Api, StorageV1Api, type KubeConfig, type V1Node, type V1StorageClass } from '@kubernetes/client-node';
+import { fakeNodeSelector } from './components.ts';
+import { hostPathProvisionerName } from './volume-provisioner.ts';
+
+export const defaultStorageClassName = 'standard';
+
+export function fakeNode(name: string): V1Node {
+  const resources = { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '200Gi' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        [fakeNodeSelector.key]: fakeNodeSelector.value,
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'node-role.kubernetes.io/worker': '',
+      },
+      annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
+    },
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      nodeInfo: {
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+        kubeletVersion: 'kwok',
+        kubeProxyVersion: 'kwok',
+        containerRuntimeVersion: 'kwok',
+        kernelVersion: 'kwok',
+        osImage: 'kwok',
+        machineID: name,
+        systemUUID: name,
+        bootID: name,
+      },
+    },
+  };
+}
+
+/**
+ * The default StorageClass. WaitForFirstConsumer, as in kind and most cloud clusters: a claim
+ * binds only once a Pod using it is scheduled, so tests see the same ordering users do.
+ */
+export function defaultStorageClass(): V1StorageClass {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: {
+      name: defaultStorageClassName,
+      annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+    },
+    provisioner: hostPathProvisionerName,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'WaitForFirstConsumer',
+    allowVolumeExpansion: true,
+  };
+}
+
+export async function createClusterObjects(kubeConfig: KubeConfig, nodeCount: number): Promise<string[]> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const storage = kubeConfig.makeApiClient(StorageV1Api);
+  const names = Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`);
+  await Promise.all([
+    ...names.map((name) => core.createNode({ body: fakeNode(name) })),
+    storage.createStorageClass({ body: defaultStorageClass() }),
+  ]);
+  return names;
+}

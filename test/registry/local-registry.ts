@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freeLoopbackPorts } from '../cluster/ports.ts';
+import { ManagedProcess, ProcessRegistry } from '../cluster/processes.ts';
+import { eventually } from '../support/eventually.ts';
+
+/**
+ * distribution-3 is built from its Go module (test/cluster/go/registry); distribution-2.8 is
+ * Debian's docker-registry package. The registry client must work with both.
+ */
+export type RegistryFlavor = 'distribution-3' | 'distribution-2.8';
+
+export const debianRegistryBinary = '/usr/bin/docker-registry';
+
+export interface LocalRegistryOptions {
+  flavor?: RegistryFlavor;
+  /** Directory holding the `registry` binary (distribution-3). */
+  binDir?: string;
+  /** Merged over the generated config.yml, for tests of specific registry settings. */
+  extraConfig?: Record<string, unknown>;
+}
+
+/** The config both flavours accept: filesystem storage, deletes on, loopback only. */
+export function localRegistryConfig(rootDirectory: string, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: 0.1,
+    log: { level: 'warn', accesslog: { disabled: true } },
+    storage: {
+      filesystem: { rootdirectory: rootDirectory },
+      delete: { enabled: true },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    http: { addr: `127.0.0.1:${port}`, headers: { 'X-Content-Type-Options': ['nosniff'] } },
+    ...extra,
+  };
+}
+
+/** A real CNCF distribution registry process on a free 127.0.0.1 port. */
+export class LocalRegistry {
+  readonly flavor: RegistryFlavor;
+  /** host:port, as it appears in image references. */
+  readonly host: string;
+  /** http://host:port, the base of the /v2/ API. */
+  readonly url: string;
+  readonly storageDir: string;
+  private readonly workDir: string;
+  private readonly process: ManagedProcess;
+  private readonly registry: ProcessRegistry;
+
+  private constructor(flavor: RegistryFlavor, port: number, workDir: string, process: ManagedProcess, registry: ProcessRegistry) {
+    this.flavor = flavor;
+    this.host = `127.0.0.1:${port}`;
+    this.url = `http://${this.host}`;
+    this.workDir = workDir;
+    this.storageDir = join(workDir, 'storage');
+    this.process = process;
+    this.registry = registry;
+  }
+
+  static async start(options: LocalRegistryOptions = {}): Promise<LocalRegistry> {
+    const flavor = options.flavor ?? 'distribution-3';
+    const binary = flavor === 'distribution-3' ? join(requireBinDir(options.binDir), 'registry') : debianRegistryBinary;
+    if (!existsSync(binary)) throw new Error(`${flavor} registry binary not found at ${binary} (run make tools binaries)`);
+
+    const workDir = await mkdtemp(join(tmpdir(), 'dockyard-registry-'));
+    const [port] = await freeLoopbackPorts(1);
+    const configFile = join(workDir, 'config.yml');
+    await writeFile(configFile, stringify(localRegistryConfig(join(workDir, 'storage'), port!, options.extraConfig)));
+
+    const registry = new ProcessRegistry(join(workDir, 'process-groups'), workDir);
+    registry.armReaper();
+    const managed = new ManagedProcess(
+      { name: flavor, command: binary, args: ['serve', configFile], logFile: join(workDir, 'registry.log') },
+      registry,
+    );
+    const local = new LocalRegistry(flavor, port!, workDir, managed, registry);
+    managed.start();
+    try {
+      await eventually(async () => (await fetch(`${local.url}/v2/`)).status === 200, {
+        what: `${flavor} to answer /v2/ on ${local.host}`,
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      });
+    } catch (error) {
+      const log = managed.logTail();
+      await local.stop();
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${log}`);
+    }
+    return local;
+  }
+
+  async stop(): Promise<void> {
+    await this.process.stop();
+    this.registry.disarmReaper();
+    await rm(this.workDir, { recursive: true, force: true });
+  }
+}
+
+function requireBinDir(binDir: string | undefined): string {
+  const dir = binDir ?? process.env['DOCKYARD_BIN_DIR'];
+  if (!dir) throw new Error('no binDir given and DOCKYARD_BIN_DIR is not set');
+  return dir;
+}
+
+export function debianRegistryAvailable(): boolean {
+  return existsSync(debianRegistryBinary);
+}
