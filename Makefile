@@ -34,11 +34,15 @@ tools: ## Install the Debian packages the tests need (openssl, docker-registry).
 
 .PHONY: binaries
 binaries: ## Build kube-apiserver, controller-manager, scheduler, etcd, kwok and registry (cached).
-	bash test/cluster/build-binaries.sh >/dev/null
+	@bash test/cluster/build-binaries.sh >/dev/null
 
 .PHONY: build
 build: deps ## Compile TypeScript into dist/ (then: npx dockyard ...).
 	npx tsc -p tsconfig.json
+
+.PHONY: crds
+crds: deps ## Generate crds/ from the zod schemas in src/api/v1alpha1 (commit the result).
+	node src/main.ts crds --output-dir crds
 
 .PHONY: typecheck
 typecheck: deps ## Type-check sources, tests and benchmarks.

@@ -2,7 +2,7 @@
 // (or reuses a running one) and prints the KUBECONFIG to export; `down` stops it.
 //   node test/cluster/cli.ts up|down|status [--state FILE]
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,9 @@ async function up(): Promise<number> {
 async function serve(): Promise<number> {
   const plane = await LocalControlPlane.start({ binDir: await controlPlaneBinDir() });
   const state: ClusterState = { pid: process.pid, kubeconfig: plane.kubeconfigPath, server: plane.server, workDir: plane.workDir };
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  // `up` polls this file: a rename makes it appear whole, never half-written.
+  writeFileSync(`${stateFile}.tmp`, JSON.stringify(state, null, 2));
+  renameSync(`${stateFile}.tmp`, stateFile);
   const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
     process.once('SIGTERM', resolveSignal);
     process.once('SIGINT', resolveSignal);
