@@ -10,6 +10,8 @@ declare module 'vitest' {
     auditLogFile: string | undefined;
     /** Where the control plane's binaries are, for tests that start a cluster of their own. */
     binDir: string;
+    /** True when the suite runs against a cluster named by DOCKYARD_TEST_KUBECONFIG (kind). */
+    externalCluster: boolean;
   }
 }
 
@@ -24,12 +26,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('kubeconfig', external);
     project.provide('auditLogFile', undefined);
     project.provide('binDir', binDir);
+    project.provide('externalCluster', true);
     return async () => undefined;
   }
   const plane = await LocalControlPlane.start({ binDir });
   project.provide('kubeconfig', plane.kubeconfigPath);
   project.provide('auditLogFile', plane.auditLogFile);
   project.provide('binDir', binDir);
+  project.provide('externalCluster', false);
   return async () => {
     const stopping = performance.now();
     await plane.stop();

@@ -1,12 +1,12 @@
 import { AppsV1Api, BatchV1Api, CoreV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../support/eventually.ts';
 import { adminKubeConfig, createTestNamespace, isNotFound } from '../support/kube.ts';
 
 // These tests prove the local control plane behaves like a real cluster in the ways the operator
 // depends on: controllers act, the scheduler places Pods, kwok runs them, claims bind, and the
-// garbage collector follows ownerReferences.
-describe('local control plane', () => {
+// garbage collector follows ownerReferences. They test the harness, so a real cluster skips them.
+describe.skipIf(inject('externalCluster'))('local control plane', () => {
   let kubeConfig: KubeConfig;
   let core: CoreV1Api;
   let apps: AppsV1Api;

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildImage, buildIndex, buildReferrer, mediaTypes } from '../registry/images.ts';
 import { debianRegistryAvailable, LocalRegistry, type RegistryFlavor } from '../registry/local-registry.ts';
 import { RegistryPusher } from '../registry/push.ts';
@@ -9,7 +8,8 @@ const ociAccept = [mediaTypes.ociManifest, mediaTypes.ociIndex, mediaTypes.docke
 // Both flavours Dockyard must work with; 2.8 comes from Debian and `make tools` installs it.
 const flavors: RegistryFlavor[] = ['distribution-3', 'distribution-2.8'];
 
-describe.each(flavors)('local registry (%s)', (flavor) => {
+// The registry binaries come with the local control plane's build; a kind run skips these.
+describe.skipIf(inject('externalCluster')).each(flavors)('local registry (%s)', (flavor) => {
   let registry: LocalRegistry;
   let pusher: RegistryPusher;
 
@@ -17,7 +17,7 @@ describe.each(flavors)('local registry (%s)', (flavor) => {
     if (flavor === 'distribution-2.8' && !debianRegistryAvailable()) {
       throw new Error('Debian docker-registry is missing: run make tools');
     }
-    registry = await LocalRegistry.start({ flavor, binDir: inject('binDir') || undefined });
+    registry = await LocalRegistry.start({ flavor, binDir: inject('binDir') });
     pusher = new RegistryPusher(registry.url);
   });
 
