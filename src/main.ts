@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { crdsCommand, crdsUsage } from './cli/crds.ts';
 import { runOperator } from './cli/operator.ts';
 import { version } from './version.ts';
 
@@ -8,6 +9,7 @@ const usage = `dockyard: container registries inside your Kubernetes cluster
 Usage:
   dockyard operator [--kubeconfig PATH] [--health-addr HOST:PORT] [--log-level LEVEL]
       Run the operator: reconcile Registry, ImageRepository and RetentionPolicy objects.
+  ${crdsUsage}
   dockyard version
       Print the version.
 `;
@@ -27,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
       });
       return runOperator({ kubeconfig: values.kubeconfig, healthAddress: values['health-addr'], logLevel: values['log-level'] });
     }
+    case 'crds':
+      return crdsCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`${version}\n`);
