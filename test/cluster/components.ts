@@ -86,19 +86,31 @@ export function apiServerCommand(layout: ClusterLayout): ComponentCommand {
   };
 }
 
+/**
+ * Flags controller-manager and scheduler share: their client identity, and a health endpoint on
+ * loopback with a self-signed certificate, single instance (no leader election to wait for).
+ */
+function controlLoopFlags(kubeconfig: string, port: number, certDir: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--authentication-skip-lookup=true',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${certDir}`,
+    '--leader-elect=false',
+    '--profiling=false',
+    '--v=1',
+  ];
+}
+
 export function controllerManagerCommand(layout: ClusterLayout): ComponentCommand {
-  const kubeconfig = layout.kubeconfigs.controllerManager;
   return {
     name: 'kube-controller-manager',
     command: join(layout.binDir, 'kube-controller-manager'),
     args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--authentication-skip-lookup=true',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${layout.ports.controllerManager}`,
-      `--cert-dir=${join(layout.pkiDir, 'controller-manager')}`,
+      ...controlLoopFlags(layout.kubeconfigs.controllerManager, layout.ports.controllerManager, join(layout.pkiDir, 'controller-manager')),
       '--controllers=*',
       // Each controller acts as its own service account, as in a real cluster, so audit entries
       // name the controller (system:serviceaccount:kube-system:deployment-controller, ...).
@@ -109,30 +121,15 @@ export function controllerManagerCommand(layout: ClusterLayout): ComponentComman
       `--cluster-signing-key-file=${layout.caKeyFile}`,
       `--service-cluster-ip-range=${serviceClusterIpRange}`,
       '--cluster-name=dockyard-test',
-      '--leader-elect=false',
-      '--profiling=false',
-      '--v=1',
     ],
   };
 }
 
 export function schedulerCommand(layout: ClusterLayout): ComponentCommand {
-  const kubeconfig = layout.kubeconfigs.scheduler;
   return {
     name: 'kube-scheduler',
     command: join(layout.binDir, 'kube-scheduler'),
-    args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--authentication-skip-lookup=true',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${layout.ports.scheduler}`,
-      `--cert-dir=${join(layout.pkiDir, 'scheduler')}`,
-      '--leader-elect=false',
-      '--profiling=false',
-      '--v=1',
-    ],
+    args: controlLoopFlags(layout.kubeconfigs.scheduler, layout.ports.scheduler, join(layout.pkiDir, 'scheduler')),
   };
 }
 
