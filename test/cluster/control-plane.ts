@@ -203,6 +203,11 @@ export class LocalControlPlane {
     exitedEarly.catch(() => undefined);
   }
 
+  /** The process id of each running component, for measurements. */
+  componentPids(): [ComponentName, number][] {
+    return [...this.processes].flatMap(([name, managed]) => (managed.running && managed.pid !== undefined ? [[name, managed.pid] as [ComponentName, number]] : []));
+  }
+
   /** Stops one component, for tests of how the operator lives through an outage. */
   async stopComponent(name: ComponentName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.processes.get(name)?.stop(signal);
