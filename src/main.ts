@@ -1,14 +1,12 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { crdsCommand, crdsUsage } from './cli/crds.ts';
-import { runOperator } from './cli/operator.ts';
+import { operatorCommand, operatorUsage } from './cli/operator.ts';
 import { version } from './version.ts';
 
 const usage = `dockyard: container registries inside your Kubernetes cluster
 
 Usage:
-  dockyard operator [--kubeconfig PATH] [--health-addr HOST:PORT] [--log-level LEVEL]
-      Run the operator: reconcile Registry, ImageRepository and RetentionPolicy objects.
+  ${operatorUsage}
   ${crdsUsage}
   dockyard version
       Print the version.
@@ -17,18 +15,8 @@ Usage:
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'operator': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          kubeconfig: { type: 'string' },
-          'health-addr': { type: 'string', default: ':8081' },
-          'log-level': { type: 'string' },
-        },
-        strict: true,
-      });
-      return runOperator({ kubeconfig: values.kubeconfig, healthAddress: values['health-addr'], logLevel: values['log-level'] });
-    }
+    case 'operator':
+      return operatorCommand(rest);
     case 'crds':
       return crdsCommand(rest);
     case 'version':

@@ -1,53 +1,106 @@
-import { VersionApi } from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startHealthServer } from '../health-server.ts';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { controllers as registeredControllers } from '../controllers/index.ts';
 import { loadKubeConfig } from '../kube-config.ts';
 import { createLogger } from '../log.ts';
+import type { ControllerDefinition } from '../runtime/controller.ts';
+import type { InformerSettings } from '../runtime/informer-set.ts';
+import { Manager } from '../runtime/manager.ts';
 
-export interface OperatorOptions {
-  kubeconfig?: string;
-  healthAddress: string;
-  logLevel?: string;
+export const operatorUsage = `dockyard operator [flags]
+      Run the operator: reconcile Registry, ImageRepository and RetentionPolicy objects.
+      --kubeconfig PATH                 cluster credentials (default: $KUBECONFIG, in-cluster, ~/.kube/config)
+      --health-addr HOST:PORT           serve /healthz, /readyz and /metrics here (default :8081)
+      --no-leader-elect                 run without leader election (a single replica only)
+      --leader-election-namespace NS    namespace of the Lease (default: the pod's namespace)
+      --leader-election-name NAME       name of the Lease (default dockyard-operator)
+      --lease-duration, --renew-deadline, --retry-period DURATION
+                                        leader election timings (default 15s, 10s, 2s)
+      --identity NAME                   this replica's name in the Lease (default: hostname + random suffix)
+      --log-level LEVEL                 trace, debug, info, warn, error (default info)`;
+
+/** What tests and fixtures may change beyond the flags. */
+export interface OperatorOverrides {
+  controllers?: ControllerDefinition[];
+  informers?: InformerSettings;
 }
 
-/**
- * The operator process. For now it connects to the cluster, reports what it reached and serves
- * health endpoints; the controllers are registered here as they land.
- */
-export async function runOperator(options: OperatorOptions): Promise<number> {
-  const log = createLogger({ level: options.logLevel });
-  const kubeConfig = loadKubeConfig(options.kubeconfig);
-  const server = kubeConfig.getCurrentCluster()?.server;
-  let connected = false;
-  const health = await startHealthServer(options.healthAddress, { healthy: () => true, ready: () => connected });
-  log.info({ address: health.address() }, 'serving health endpoints');
+/** `dockyard operator`: parses its flags, runs the manager until SIGTERM/SIGINT, returns the exit code. */
+export async function operatorCommand(args: string[], overrides: OperatorOverrides = {}): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      kubeconfig: { type: 'string' },
+      'health-addr': { type: 'string', default: ':8081' },
+      'leader-elect': { type: 'boolean', default: true },
+      'leader-election-namespace': { type: 'string' },
+      'leader-election-name': { type: 'string', default: 'dockyard-operator' },
+      'lease-duration': { type: 'string', default: '15s' },
+      'renew-deadline': { type: 'string', default: '10s' },
+      'retry-period': { type: 'string', default: '2s' },
+      identity: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    allowNegative: true,
+    strict: true,
+  });
+  const identity = values.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+  const log = createLogger({ level: values['log-level'] });
+  const manager = new Manager({
+    kubeConfig: loadKubeConfig(values.kubeconfig),
+    log,
+    identity,
+    healthAddress: values['health-addr'],
+    controllers: overrides.controllers ?? registeredControllers,
+    informers: overrides.informers,
+    leaderElection: values['leader-elect']
+      ? {
+          namespace: values['leader-election-namespace'] ?? podNamespace(),
+          name: values['leader-election-name'],
+          leaseDurationMs: parseDurationMs(values['lease-duration'], '--lease-duration'),
+          renewDeadlineMs: parseDurationMs(values['renew-deadline'], '--renew-deadline'),
+          retryPeriodMs: parseDurationMs(values['retry-period'], '--retry-period'),
+        }
+      : undefined,
+  });
 
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    log.info({ signal }, 'received signal, shutting down');
+    if (stop.signal.aborted) {
+      log.warn({ signal }, 'received a second signal; exiting without draining');
+      process.exit(1);
+    }
+    log.info({ signal }, 'received signal; shutting down');
     stop.abort();
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-
-  const versions = kubeConfig.makeApiClient(VersionApi);
-  for (let attempt = 1; !stop.signal.aborted && !connected; attempt++) {
-    try {
-      const version = await versions.getCode();
-      connected = true;
-      log.info({ server, kubernetesVersion: version.gitVersion }, 'connected to cluster');
-    } catch (error) {
-      const delayMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-      log.warn({ server, attempt, retryInMs: delayMs, err: error }, 'could not reach the cluster, retrying');
-      await sleep(delayMs, undefined, { signal: stop.signal }).catch(() => undefined);
-    }
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await manager.run(stop.signal);
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
-
-  await new Promise<void>((resolve) => {
-    if (stop.signal.aborted) resolve();
-    else stop.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await new Promise<void>((resolve) => health.close(() => resolve()));
-  log.info('stopped');
   return 0;
+}
+
+/** The namespace to hold the Lease in: the pod's own, as the downward API or service account says. */
+function podNamespace(): string {
+  const fromEnvironment = process.env['POD_NAMESPACE'];
+  if (fromEnvironment) return fromEnvironment;
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
+  } catch {
+    return 'default';
+  }
+}
+
+/** Reads "15s", "500ms", "2m" or a plain number of seconds. */
+export function parseDurationMs(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new Error(`${flag}: invalid duration ${JSON.stringify(text)}; use e.g. 15s, 500ms or 2m`);
+  const unitMs = { ms: 1, s: 1000, m: 60_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm'];
+  return Math.round(Number(match[1]) * unitMs);
 }

@@ -1,0 +1,66 @@
+/**
+ * Thrown by a reconcile for an error that retrying cannot fix (an invalid spec, a reference to
+ * something that must be created by a human). The controller logs and counts it and does not
+ * retry; the next change to the object triggers a fresh reconcile.
+ */
+export class TerminalError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TerminalError';
+  }
+}
+
+/** The apiserver's `Status` body of a failed request, as far as the runtime reads it. */
+export interface ApiStatus {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { causes?: Array<{ message?: string; field?: string }> };
+}
+
+/**
+ * A request the apiserver answered with a non-2xx status. `code` carries the HTTP status, the
+ * same property client-node's ApiException has, so one predicate serves errors from both.
+ */
+export class KubeApiError extends Error {
+  readonly code: number;
+  readonly reason: string | undefined;
+  readonly status: ApiStatus | undefined;
+
+  constructor(method: string, path: string, code: number, status: ApiStatus | undefined) {
+    super(`${method} ${path} failed with ${code}${status?.reason ? ` ${status.reason}` : ''}: ${status?.message ?? 'no message'}`);
+    this.name = 'KubeApiError';
+    this.code = code;
+    this.reason = status?.reason;
+    this.status = status;
+  }
+}
+
+function codeOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return codeOf(error) === 404;
+}
+
+export function isConflict(error: unknown): boolean {
+  return codeOf(error) === 409;
+}
+
+/** 410 Gone: a resourceVersion or continue token older than etcd's compaction window. */
+export function isGone(error: unknown): boolean {
+  return codeOf(error) === 410;
+}
+
+/** The apiserver answered; the request itself was refused (as opposed to "could not connect"). */
+export function isApiError(error: unknown): error is KubeApiError {
+  return error instanceof KubeApiError;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
