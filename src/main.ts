@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { authServerCommand, authServerUsage } from './cli/auth-server.ts';
 import { crdsCommand, crdsUsage } from './cli/crds.ts';
 import { operatorCommand, operatorUsage } from './cli/operator.ts';
 import { version } from './version.ts';
@@ -8,6 +9,7 @@ const usage = `dockyard: container registries inside your Kubernetes cluster
 Usage:
   ${operatorUsage}
   ${crdsUsage}
+  ${authServerUsage}
   dockyard version
       Print the version.
 `;
@@ -17,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'operator':
       return operatorCommand(rest);
+    case 'auth-server':
+      return authServerCommand(rest);
     case 'crds':
       return crdsCommand(rest);
     case 'version':

@@ -21,6 +21,13 @@ export interface LocalRegistryOptions {
   binDir?: string;
   /** Merged over the generated config.yml, for tests of specific registry settings. */
   extraConfig?: Record<string, unknown>;
+  /**
+   * The whole config.yml instead of the generated one, such as Dockyard's rendered config, given
+   * the port the registry must listen on and its storage directory.
+   */
+  config?: (local: { port: number; storageDirectory: string }) => string;
+  /** Added to the registry's environment, which distribution merges over config.yml. */
+  env?: Record<string, string>;
 }
 
 /** The config both flavours accept: filesystem storage, deletes on, loopback only. */
@@ -68,18 +75,21 @@ export class LocalRegistry {
     const workDir = await mkdtemp(join(tmpdir(), 'dockyard-registry-'));
     const [port] = await freeLoopbackPorts(1);
     const configFile = join(workDir, 'config.yml');
-    await writeFile(configFile, stringify(localRegistryConfig(join(workDir, 'storage'), port!, options.extraConfig)));
+    const storageDirectory = join(workDir, 'storage');
+    const config = options.config?.({ port: port!, storageDirectory }) ?? stringify(localRegistryConfig(storageDirectory, port!, options.extraConfig));
+    await writeFile(configFile, config);
 
     const registry = new ProcessRegistry(join(workDir, 'process-groups'), workDir);
     registry.armReaper();
     const managed = new ManagedProcess(
-      { name: flavor, command: binary, args: ['serve', configFile], logFile: join(workDir, 'registry.log') },
+      { name: flavor, command: binary, args: ['serve', configFile], logFile: join(workDir, 'registry.log'), env: { ...process.env, ...options.env } },
       registry,
     );
     const local = new LocalRegistry(flavor, port!, workDir, managed, registry);
     managed.start();
     try {
-      await eventually(async () => (await fetch(`${local.url}/v2/`)).status === 200, {
+      // 401: the registry answers, and asks for a token (token authentication is configured).
+      await eventually(async () => [200, 401].includes((await fetch(`${local.url}/v2/`)).status), {
         what: `${flavor} to answer /v2/ on ${local.host}`,
         timeoutMs: 20_000,
         intervalMs: 100,

@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { durationMilliseconds } from '../api/v1alpha1/duration.ts';
+import type { RegistrySpec } from '../api/v1alpha1/registry.ts';
+import { authSecretKeys, frontPort, paths, registryLoopbackPort, tokenIssuer, tokenService } from '../controllers/registry/layout.ts';
+
+/**
+ * The flags of `dockyard auth-server`, in one place for both sides: the Deployment builder
+ * writes them (authServerArgs) and the command reads them (parseAuthServerArgs), so the two
+ * cannot drift.
+ */
+export interface AuthServerOptions {
+  /** host:port to listen on; `:5000` for all interfaces. */
+  listen: string;
+  /** Base URL of distribution, such as http://127.0.0.1:5001. */
+  upstream: string;
+  identitiesFile: string;
+  signingKeyFile: string;
+  signingCertificateFile: string;
+  /** The registry's `service` (auth.token.service in config.yml). */
+  service: string;
+  issuer: string;
+  /** Lifetime of issued tokens, as a Go duration. */
+  tokenLifetime: string;
+  anonymousPull: boolean;
+  /** Serve HTTPS with these PEM files, re-read when they change (cert-manager renewals). */
+  tls?: { certificateFile: string; keyFile: string };
+  /** How often to look for changed identities and TLS files, as a Go duration. */
+  reloadInterval: string;
+  logLevel?: string;
+}
+
+export const authServerUsage = `dockyard auth-server --identities FILE --signing-key FILE --signing-certificate FILE --service NAME [flags]
+      Run a registry's token service and front door: issue tokens at /auth/token, proxy the rest to distribution.
+      --listen HOST:PORT               where to listen (default :${frontPort})
+      --upstream URL                   distribution behind it (default http://127.0.0.1:${registryLoopbackPort})
+      --issuer NAME                    iss of issued tokens (default ${tokenIssuer})
+      --token-lifetime DURATION        lifetime of issued tokens (default 5m)
+      --anonymous-pull                 issue pull tokens without credentials
+      --tls-cert FILE --tls-key FILE   serve HTTPS
+      --reload-interval DURATION       how often to re-read identities and TLS files (default 2s)
+      --log-level LEVEL                trace, debug, info, warn, error (default info)`;
+
+const defaults = {
+  listen: `:${frontPort}`,
+  upstream: `http://127.0.0.1:${registryLoopbackPort}`,
+  issuer: tokenIssuer,
+  tokenLifetime: '5m',
+  reloadInterval: '2s',
+} as const;
+
+/** The auth container's options for a Registry, with the files where the Pod mounts them (layout.ts). */
+export function authServerOptionsFor(spec: RegistrySpec, namespace: string, name: string): AuthServerOptions {
+  return {
+    ...defaults,
+    identitiesFile: join(paths.authDir, authSecretKeys.identities),
+    signingKeyFile: join(paths.authDir, authSecretKeys.signingKey),
+    signingCertificateFile: join(paths.authDir, authSecretKeys.signingCertificate),
+    service: tokenService(namespace, name),
+    anonymousPull: spec.auth?.anonymousPull ?? false,
+    // kubernetes.io/tls Secrets (and cert-manager's) hold tls.crt and tls.key.
+    ...(spec.tls ? { tls: { certificateFile: join(paths.tlsDir, 'tls.crt'), keyFile: join(paths.tlsDir, 'tls.key') } } : {}),
+  };
+}
+
+/** The container's args, starting with the subcommand. */
+export function authServerArgs(options: AuthServerOptions): string[] {
+  return [
+    'auth-server',
+    `--listen=${options.listen}`,
+    `--upstream=${options.upstream}`,
+    `--identities=${options.identitiesFile}`,
+    `--signing-key=${options.signingKeyFile}`,
+    `--signing-certificate=${options.signingCertificateFile}`,
+    `--service=${options.service}`,
+    `--issuer=${options.issuer}`,
+    `--token-lifetime=${options.tokenLifetime}`,
+    `--reload-interval=${options.reloadInterval}`,
+    ...(options.anonymousPull ? ['--anonymous-pull'] : []),
+    ...(options.tls ? [`--tls-cert=${options.tls.certificateFile}`, `--tls-key=${options.tls.keyFile}`] : []),
+    ...(options.logLevel ? [`--log-level=${options.logLevel}`] : []),
+  ];
+}
+
+/** Parses the flags after `auth-server`; throws with a message that names the flag at fault. */
+export function parseAuthServerArgs(args: string[]): AuthServerOptions {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      listen: { type: 'string', default: defaults.listen },
+      upstream: { type: 'string', default: defaults.upstream },
+      identities: { type: 'string' },
+      'signing-key': { type: 'string' },
+      'signing-certificate': { type: 'string' },
+      service: { type: 'string' },
+      issuer: { type: 'string', default: defaults.issuer },
+      'token-lifetime': { type: 'string', default: defaults.tokenLifetime },
+      'anonymous-pull': { type: 'boolean', default: false },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'reload-interval': { type: 'string', default: defaults.reloadInterval },
+      'log-level': { type: 'string' },
+    },
+  });
+  const required = (flag: 'identities' | 'signing-key' | 'signing-certificate' | 'service'): string => {
+    const value = values[flag];
+    if (value === undefined || value === '') throw new Error(`--${flag} is required`);
+    return value;
+  };
+  for (const flag of ['token-lifetime', 'reload-interval'] as const) {
+    try {
+      if (durationMilliseconds(values[flag]) <= 0) throw new Error('must be positive');
+    } catch (error) {
+      throw new Error(`--${flag}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  try {
+    new URL(values.upstream);
+  } catch {
+    throw new Error(`--upstream must be a URL, got ${JSON.stringify(values.upstream)}`);
+  }
+  return {
+    listen: values.listen,
+    upstream: values.upstream,
+    identitiesFile: required('identities'),
+    signingKeyFile: required('signing-key'),
+    signingCertificateFile: required('signing-certificate'),
+    service: required('service'),
+    issuer: values.issuer,
+    tokenLifetime: values['token-lifetime'],
+    anonymousPull: values['anonymous-pull'],
+    ...(values['tls-cert'] && values['tls-key'] ? { tls: { certificateFile: values['tls-cert'], keyFile: values['tls-key'] } } : {}),
+    reloadInterval: values['reload-interval'],
+    ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
+  };
+}

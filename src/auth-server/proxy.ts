@@ -1,0 +1,115 @@
+import { request as httpRequest, type Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { Logger } from 'pino';
+import { tokenPath } from '../controllers/registry/layout.ts';
+
+/**
+ * The reverse proxy in front of distribution. Bodies stream both ways (layers are gigabytes;
+ * nothing is buffered), the client's Host goes through unchanged so that the upload URLs
+ * distribution builds point where the client came from, and the token realm of every challenge
+ * is rewritten to this token service as the client addressed it.
+ */
+export interface ProxyContext {
+  upstream: URL;
+  agent: Agent;
+  /** The scheme this server speaks to its clients. */
+  scheme: 'http' | 'https';
+  log: Logger;
+}
+
+// RFC 9110 7.6.1: connection-specific headers end at each hop.
+const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+export function proxyToRegistry(request: IncomingMessage, response: ServerResponse, context: ProxyContext): void {
+  const scheme = clientScheme(request, context.scheme);
+  const headers = forwardedRequestHeaders(request, scheme);
+  const upstreamRequest = httpRequest({
+    protocol: context.upstream.protocol,
+    hostname: context.upstream.hostname,
+    port: context.upstream.port,
+    method: request.method,
+    path: request.url,
+    headers,
+    agent: context.agent,
+  });
+
+  upstreamRequest.on('response', (upstreamResponse) => {
+    const realm = tokenRealm(request, scheme);
+    response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.statusMessage, responseHeaders(upstreamResponse.rawHeaders, realm));
+    pipeline(upstreamResponse, response, (error) => {
+      if (error) context.log.debug({ err: error.message, method: request.method }, 'proxied response ended early');
+    });
+  });
+  upstreamRequest.on('error', (error) => {
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    context.log.warn({ err: error.message, method: request.method }, 'registry unreachable');
+    response.writeHead(502, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'registry unavailable', detail: null }] }));
+  });
+  // A client that goes away mid-transfer must not leave the upstream request running.
+  response.on('close', () => {
+    if (!response.writableFinished) upstreamRequest.destroy();
+  });
+  pipeline(request, upstreamRequest, (error) => {
+    if (error) upstreamRequest.destroy();
+  });
+}
+
+/** The realm for this client: `<scheme>://<Host it used>/auth/token`, or undefined when its Host is not a plain host[:port]. */
+export function tokenRealm(request: IncomingMessage, scheme: string): string | undefined {
+  const host = request.headers.host;
+  if (host === undefined || !/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host)) return undefined;
+  return `${scheme}://${host}${tokenPath}`;
+}
+
+/** Replaces the realm of a Bearer challenge; other challenges and parameters stay as they are. */
+export function rewriteRealm(challenge: string, realm: string): string {
+  if (!/^\s*bearer\s/i.test(challenge)) return challenge;
+  return challenge.replace(/realm="[^"]*"/i, `realm="${realm}"`);
+}
+
+/** What the client spoke: a TLS-terminating ingress says so in X-Forwarded-Proto. */
+function clientScheme(request: IncomingMessage, ownScheme: 'http' | 'https'): string {
+  const forwarded = firstValue(request.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
+  return forwarded === 'http' || forwarded === 'https' ? forwarded : ownScheme;
+}
+
+function forwardedRequestHeaders(request: IncomingMessage, scheme: string): IncomingHttpHeaders {
+  const connectionTokens = connectionHeaderTokens(request.headers.connection);
+  const headers: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || hopByHop.has(name) || connectionTokens.has(name)) continue;
+    headers[name] = value;
+  }
+  const client = request.socket.remoteAddress;
+  if (client !== undefined) {
+    const prior = firstValue(request.headers['x-forwarded-for']);
+    headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client;
+  }
+  headers['x-forwarded-proto'] = scheme;
+  return headers;
+}
+
+/** Raw header pairs, flattened as writeHead takes them, minus hop-by-hop ones, with realms rewritten. */
+function responseHeaders(rawHeaders: readonly string[], realm: string | undefined): string[] {
+  const pairs: [string, string][] = [];
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) pairs.push([rawHeaders[index]!, rawHeaders[index + 1]!]);
+  const connectionTokens = connectionHeaderTokens(pairs.filter(([name]) => name.toLowerCase() === 'connection').map(([, value]) => value).join(','));
+  return pairs.flatMap(([name, value]) => {
+    const lower = name.toLowerCase();
+    if (hopByHop.has(lower) || connectionTokens.has(lower)) return [];
+    if (lower === 'www-authenticate' && realm !== undefined) return [name, rewriteRealm(value, realm)];
+    return [name, value];
+  });
+}
+
+function connectionHeaderTokens(value: string | undefined): Set<string> {
+  return new Set((value ?? '').split(',').map((token) => token.trim().toLowerCase()).filter((token) => token !== ''));
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

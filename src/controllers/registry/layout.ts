@@ -1,0 +1,90 @@
+/**
+ * The shape of a registry Dockyard runs: the names of its child objects and what runs inside its
+ * Pod. The builders (which write the objects) and `dockyard auth-server` (which runs in the Pod)
+ * both read it from here, so the two cannot drift.
+ *
+ * Inside the Pod, distribution listens on loopback only; the `auth` container, running
+ * `dockyard auth-server`, is the Pod's only door. It answers token requests at /auth/token and
+ * proxies everything else to distribution, rewriting the token realm in each 401 to the scheme
+ * and host the client used. That is what lets one registry be reached as a Service DNS name, as
+ * localhost:PORT through the node proxy (where kubelets cannot resolve cluster DNS), and as an
+ * ingress host: distribution's own realm is one fixed URL, which no single value could serve.
+ */
+
+/** The label every child carries, so a Registry's objects are found by selector. */
+export const registryNameLabel = 'dockyard.dev/registry';
+export const componentLabel = 'app.kubernetes.io/component';
+export const managedByLabel = 'app.kubernetes.io/managed-by';
+export const managedBy = 'dockyard';
+
+/** Child object names, all derived from the Registry's name (max 63 characters with suffixes). */
+export function childNames(registryName: string) {
+  const base = `${registryName}-registry`;
+  return {
+    /** Deployment and Service. */
+    workload: base,
+    /** Secret with config.yml: no credentials inside (they come from env), but a Secret all the same. */
+    config: `${base}-config`,
+    /** Secret for the auth container: token signing key and certificate, hashed credentials. */
+    auth: `${base}-auth`,
+    /** Secret with the push identity, for the owning namespace's CI. */
+    push: `${registryName}-push`,
+    /** Secret with the pull identity (kubernetes.io/dockerconfigjson); the source of the fan-out. */
+    pull: `${registryName}-pull`,
+    /** Secret with Dockyard's own identity (delete scope) for retention and status jobs. Never fanned out. */
+    maintainer: `${base}-maintainer`,
+    claim: `${base}-data`,
+    nodeProxy: `${base}-node-proxy`,
+    ingress: base,
+    certificate: `${base}-tls`,
+  };
+}
+
+export const containerNames = { registry: 'registry', auth: 'auth', nodeProxy: 'node-proxy' } as const;
+
+/** The port clients reach: the auth container's. */
+export const frontPort = 5000;
+/** distribution's own port, bound to 127.0.0.1 inside the Pod. */
+export const registryLoopbackPort = 5001;
+export const frontPortName = 'registry';
+
+export const paths = {
+  /** The config Secret's mount in the registry container; config.yml inside. */
+  configDir: '/etc/dockyard/registry',
+  configFile: '/etc/dockyard/registry/config.yml',
+  /** The auth Secret's mount in the auth container. */
+  authDir: '/etc/dockyard/auth',
+  /** The token signing certificate alone, mounted into the registry container (rootcertbundle). */
+  tokenCertificateDir: '/etc/dockyard/token',
+  tokenCertificateFile: '/etc/dockyard/token/token-signing.crt',
+  /** TLS certificate and key, when spec.tls is set; the auth container terminates TLS. */
+  tlsDir: '/etc/dockyard/tls',
+  storage: '/var/lib/registry',
+  /** readOnlyRootFilesystem leaves distribution and Node nowhere else to write scratch files. */
+  tmp: '/tmp',
+} as const;
+
+/** Keys of the auth Secret. */
+export const authSecretKeys = {
+  signingKey: 'token-signing.key',
+  signingCertificate: 'token-signing.crt',
+  /** JSON: the identities the token service accepts, with hashed passwords and scopes. */
+  identities: 'identities.json',
+  /** distribution's http.secret (env REGISTRY_HTTP_SECRET): replicas must share it, or uploads break across them. */
+  httpSecret: 'registry-http-secret',
+  /** YAML of notifications.endpoints (env REGISTRY_NOTIFICATIONS_ENDPOINTS), which carries a bearer token. */
+  notificationEndpoints: 'notification-endpoints.yaml',
+} as const;
+
+/** Keys of the push, pull and maintainer Secrets. */
+export const credentialSecretKeys = { username: 'username', password: 'password', dockerConfig: '.dockerconfigjson' } as const;
+
+/** The path the token service answers on, behind the same host and port as the registry. */
+export const tokenPath = '/auth/token';
+/** The auth container's own probe: 200 once it and distribution behind it answer. */
+export const healthPath = '/healthz';
+/** The `service` claim distribution checks in every token. */
+export function tokenService(namespace: string, registryName: string): string {
+  return `${registryName}.${namespace}.dockyard.dev`;
+}
+export const tokenIssuer = 'dockyard-auth-server';

@@ -1,0 +1,147 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RegistrySpec } from '../../src/api/v1alpha1/registry.ts';
+import { authServerArgs, authServerOptionsFor, type AuthServerOptions } from '../../src/auth-server/options.ts';
+import { notificationEndpointsYaml, registryEnvironment, renderRegistryConfig, type NotificationEndpoint } from '../../src/controllers/registry/config.ts';
+import { authSecretKeys, childNames } from '../../src/controllers/registry/layout.ts';
+import { authSecretData, ensureAuthMaterial } from '../../src/registry-auth/auth-secret.ts';
+import type { CredentialPlan } from '../../src/registry-auth/credential-plan.ts';
+import { serializeIdentities } from '../../src/registry-auth/identities.ts';
+import { freeLoopbackPorts } from '../cluster/ports.ts';
+import { ManagedProcess, ProcessRegistry } from '../cluster/processes.ts';
+import { eventually } from '../support/eventually.ts';
+import { decodeSecretData, SecretVolume } from '../support/secret-volume.ts';
+import { LocalRegistry, type RegistryFlavor } from './local-registry.ts';
+
+const mainModule = join(import.meta.dirname, '../../src/main.ts');
+
+export interface DockyardRegistryOptions {
+  flavor: RegistryFlavor;
+  binDir: string;
+  spec: RegistrySpec;
+  namespace: string;
+  name: string;
+  /** The credentials to start with, as the operator's planCredentials() made them. */
+  credentials: CredentialPlan;
+  notifications?: NotificationEndpoint;
+}
+
+export interface RunningAuthServer {
+  port: number;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  process: ManagedProcess;
+}
+
+/**
+ * A registry as Dockyard runs it, on loopback instead of in a Pod: the real distribution binary
+ * with the rendered config.yml and env, and real `dockyard auth-server` processes in front, fed
+ * from files laid out like the Pod's Secret volumes. Only paths and ports differ from the Pod.
+ */
+export class DockyardRegistry {
+  readonly registry: LocalRegistry;
+  /** The auth Secret, mounted the way kubelet mounts it. */
+  readonly authVolume: SecretVolume;
+  private readonly workDir: string;
+  private readonly processes: ProcessRegistry;
+  private readonly options: DockyardRegistryOptions;
+  private authSecret: Record<string, string>;
+  private readonly authServers: RunningAuthServer[] = [];
+
+  private constructor(options: DockyardRegistryOptions, registry: LocalRegistry, authVolume: SecretVolume, authSecret: Record<string, string>, workDir: string) {
+    this.options = options;
+    this.registry = registry;
+    this.authVolume = authVolume;
+    this.authSecret = authSecret;
+    this.workDir = workDir;
+    this.processes = new ProcessRegistry(join(workDir, 'process-groups'), workDir);
+    this.processes.armReaper();
+  }
+
+  static async start(options: DockyardRegistryOptions): Promise<DockyardRegistry> {
+    const { spec, namespace, name } = options;
+    const material = ensureAuthMaterial({}, new Date(), `${name}.${namespace}`);
+    const authSecret = decodeSecretData(
+      authSecretData({
+        ...material,
+        identities: options.credentials.identities,
+        ...(options.notifications ? { notificationEndpoints: notificationEndpointsYaml(options.notifications) } : {}),
+      }),
+    );
+    const workDir = await mkdtemp(join(tmpdir(), 'dockyard-auth-'));
+    // The registry container gets the certificate alone, from its own mount.
+    const tokenCertificateFile = join(workDir, 'token-signing.crt');
+    await writeFile(tokenCertificateFile, authSecret[authSecretKeys.signingCertificate]!);
+    const authVolume = new SecretVolume(authSecret);
+
+    const secrets: Record<string, Record<string, string>> = { [childNames(name).auth]: authSecret };
+    const env = Object.fromEntries(
+      registryEnvironment(spec, { name, notifications: options.notifications !== undefined }).map((variable) => {
+        const value = secrets[variable.secretName]?.[variable.key];
+        if (value === undefined) throw new Error(`test has no Secret ${variable.secretName} key ${variable.key} for ${variable.name}`);
+        return [variable.name, value];
+      }),
+    );
+    const registry = await LocalRegistry.start({
+      flavor: options.flavor,
+      binDir: options.binDir,
+      env,
+      config: ({ port, storageDirectory }) =>
+        renderRegistryConfig(spec, { namespace, name, local: { httpAddress: `127.0.0.1:${port}`, storageDirectory, tokenCertificateFile } }),
+    });
+    return new DockyardRegistry(options, registry, authVolume, authSecret, workDir);
+  }
+
+  /** Starts one more `dockyard auth-server` in front of the registry, with the Pod's options except files and ports. */
+  async startAuthServer(overrides: Partial<AuthServerOptions> = {}): Promise<RunningAuthServer> {
+    const [port] = await freeLoopbackPorts(1);
+    const options: AuthServerOptions = {
+      ...authServerOptionsFor(this.options.spec, this.options.namespace, this.options.name),
+      listen: `127.0.0.1:${port}`,
+      upstream: this.registry.url,
+      identitiesFile: this.authVolume.path(authSecretKeys.identities),
+      signingKeyFile: this.authVolume.path(authSecretKeys.signingKey),
+      signingCertificateFile: this.authVolume.path(authSecretKeys.signingCertificate),
+      reloadInterval: '200ms',
+      ...overrides,
+    };
+    const process = new ManagedProcess(
+      {
+        name: `auth-server-${port}`,
+        command: globalThis.process.execPath,
+        args: [mainModule, ...authServerArgs(options)],
+        logFile: join(this.workDir, `auth-server-${port}.log`),
+      },
+      this.processes,
+    );
+    process.start();
+    const server = { port: port!, url: `http://127.0.0.1:${port}`, process };
+    this.authServers.push(server);
+    try {
+      await eventually(async () => (await fetch(`${server.url}/healthz`)).status === 200, { what: `auth-server on port ${port} to be healthy`, timeoutMs: 20_000, intervalMs: 100 });
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${process.logTail()}`);
+    }
+    return server;
+  }
+
+  /** Writes new identities into the auth Secret volume, as kubelet does after the operator updated the Secret. */
+  updateIdentities(plan: CredentialPlan): void {
+    this.authSecret = { ...this.authSecret, [authSecretKeys.identities]: serializeIdentities(plan.identities) };
+    this.authVolume.write(this.authSecret);
+  }
+
+  /** Every auth server's log so far. */
+  authServerLogs(): string {
+    return this.authServers.map((server) => server.process.logTail(100_000)).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    for (const server of this.authServers) await server.process.stop();
+    this.processes.disarmReaper();
+    await this.registry.stop();
+    this.authVolume.remove();
+    await rm(this.workDir, { recursive: true, force: true });
+  }
+}
