@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { authServerCommand, authServerUsage } from './cli/auth-server.ts';
 import { crdsCommand, crdsUsage } from './cli/crds.ts';
+import { nodeProxyCommand, nodeProxyUsage } from './cli/node-proxy.ts';
 import { operatorCommand, operatorUsage } from './cli/operator.ts';
 import { version } from './version.ts';
 
@@ -10,6 +11,7 @@ Usage:
   ${operatorUsage}
   ${crdsUsage}
   ${authServerUsage}
+  ${nodeProxyUsage}
   dockyard version
       Print the version.
 `;
@@ -23,6 +25,8 @@ async function main(argv: string[]): Promise<number> {
       return authServerCommand(rest);
     case 'crds':
       return crdsCommand(rest);
+    case 'node-proxy':
+      return nodeProxyCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`${version}\n`);
