@@ -91,11 +91,23 @@ export class EventRecorder {
       return;
     }
     const namespace = metadata.namespace || 'default';
-    const name = `${metadata.name ?? 'object'}.${(now * 1_000_000).toString(16)}`;
+    const name = `${metadata.name ?? 'object'}.${this.nextStamp(now).toString(16)}`;
     const fresh: Series = { namespace, name, count: 1, writtenCount: 1, lastObservedAt: now, writes: Promise.resolve() };
     this.touch(identity, fresh);
     this.enqueueWrite(fresh, () => this.options.sink.create(this.eventBody(regarding, input, namespace, name, now)));
   }
+
+  /**
+   * Event names end in a nanosecond stamp, as client-go's do. Several events about one object in
+   * the same millisecond must still get different names, so the stamp only ever grows.
+   * BigInt: milliseconds times 10^6 no longer fit a double exactly.
+   */
+  private nextStamp(nowMs: number): bigint {
+    const fromClock = BigInt(Math.floor(nowMs)) * 1_000_000n;
+    this.lastStamp = fromClock > this.lastStamp ? fromClock : this.lastStamp + 1n;
+    return this.lastStamp;
+  }
+  private lastStamp = 0n;
 
   /** Writes pending series counts now (at shutdown) and waits for every write in flight. */
   async flush(): Promise<void> {

@@ -79,6 +79,15 @@ describe('EventRecorder', () => {
     expect(created).toHaveLength(4);
   });
 
+  it('names events recorded in the same instant differently, so none is refused as AlreadyExists', async () => {
+    const clock = new FakeClock();
+    const { events, created } = recorder(clock);
+    for (const reason of ['Applied', 'PullSecretDistributed', 'CredentialCreated']) events.record(registry, { ...failed, reason });
+    await events.flush();
+    const names = created.map((event) => event.metadata?.name);
+    expect(new Set(names).size).toBe(3);
+  });
+
   it('starts a new Event when a repeat comes after the series window', async () => {
     const clock = new FakeClock();
     const { events, created, series } = recorder(clock);
