@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { controllers as registeredControllers } from '../controllers/index.ts';
+import { productControllers } from '../controllers/index.ts';
+import { parsePullSecretSources } from '../controllers/registry/options.ts';
 import { loadKubeConfig } from '../kube-config.ts';
 import { createLogger } from '../log.ts';
 import type { ControllerDefinition } from '../runtime/controller.ts';
 import type { InformerSettings } from '../runtime/informer-set.ts';
 import { Manager } from '../runtime/manager.ts';
+import { version } from '../version.ts';
 
 export const operatorUsage = `dockyard operator [flags]
       Run the operator: reconcile Registry, ImageRepository and RetentionPolicy objects.
@@ -19,6 +21,12 @@ export const operatorUsage = `dockyard operator [flags]
       --lease-duration, --renew-deadline, --retry-period DURATION
                                         leader election timings (default 15s, 10s, 2s)
       --identity NAME                   this replica's name in the Lease (default: hostname + random suffix)
+      --image IMAGE                     the Dockyard image the registry's auth container and node proxy run
+                                        (default $DOCKYARD_IMAGE, else dockyard:<version>)
+      --pull-secret-sources NAMESPACES  namespaces whose Registries may place pull Secrets in other namespaces:
+                                        a comma-separated list, or '*' for all (default: none, each Registry
+                                        keeps to its own namespace); only who runs the operator can grant it
+      --cluster-domain DOMAIN           the cluster's DNS domain (default cluster.local)
       --log-level LEVEL                 trace, debug, info, warn, error (default info)`;
 
 /** What tests and fixtures may change beyond the flags. */
@@ -42,6 +50,9 @@ export async function operatorCommand(args: string[], overrides: OperatorOverrid
       'retry-period': { type: 'string', default: '2s' },
       identity: { type: 'string' },
       'log-level': { type: 'string' },
+      image: { type: 'string' },
+      'pull-secret-sources': { type: 'string' },
+      'cluster-domain': { type: 'string', default: 'cluster.local' },
     },
     allowNegative: true,
     strict: true,
@@ -53,7 +64,13 @@ export async function operatorCommand(args: string[], overrides: OperatorOverrid
     log,
     identity,
     healthAddress: values['health-addr'],
-    controllers: overrides.controllers ?? registeredControllers,
+    controllers:
+      overrides.controllers ??
+      productControllers({
+        operatorImage: values.image ?? process.env['DOCKYARD_IMAGE'] ?? `dockyard:${version}`,
+        pullSecretSources: parsePullSecretSources(values['pull-secret-sources']),
+        clusterDomain: values['cluster-domain'],
+      }),
     informers: overrides.informers,
     leaderElection: values['leader-elect']
       ? {

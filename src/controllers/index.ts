@@ -1,7 +1,14 @@
 import type { ControllerDefinition } from '../runtime/controller.ts';
+import type { RegistryControllerOptions } from './registry/options.ts';
+import { registryController } from './registry/controller.ts';
+
+/** The settings `dockyard operator` passes to the product controllers (its flags). */
+export type ProductControllerOptions = RegistryControllerOptions;
 
 /**
- * The controllers `dockyard operator` runs. Each product controller adds itself here (wrapped in
- * defineController); with none, the operator still runs leader election, health and metrics.
+ * The controllers `dockyard operator` runs. Each product controller adds itself here; tests and
+ * fixtures may run a different list.
  */
-export const controllers: ControllerDefinition[] = [];
+export function productControllers(options: ProductControllerOptions): ControllerDefinition[] {
+  return [registryController(options)];
+}

@@ -1,0 +1,122 @@
+import { Registry } from '../../api/v1alpha1/registry.ts';
+import { describeIssues } from '../../api/field-path.ts';
+import { defineController, type ControllerDefinition, type ReconcileContext, type ReconcileResult } from '../../runtime/controller.ts';
+import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
+import type { PermissionRequirement } from '../../runtime/startup-checks.ts';
+import { conditionTypes, degradedReasons } from './builders/status.ts';
+import { withdrawPullSecrets } from './fan-out.ts';
+import type { RegistryControllerOptions } from './options.ts';
+import { reconcileExternalRegistry } from './reconcile-external.ts';
+import { reconcileManagedRegistry } from './reconcile-managed.ts';
+import { resources, targets } from './resources.ts';
+import { setCondition, type Condition } from '../../runtime/conditions.ts';
+
+/** Held while a Registry's pull Secret copies exist in other namespaces, where no ownerReference reaches. */
+export const pullSecretFinalizer = 'dockyard.dev/pull-secrets';
+
+/**
+ * What the watches of Namespaces and ServiceAccounts need to know to wake the right Registries:
+ * which ones fan out, and to which ServiceAccounts. Kept from each reconcile; a Registry not yet
+ * reconciled is reached by its own first reconcile anyway.
+ */
+class FanOutIndex {
+  private readonly entries = new Map<string, { serviceAccounts: ReadonlySet<string> }>();
+
+  remember(key: string, registry: Registry): void {
+    const pullSecrets = registry.spec.pullSecrets;
+    if (pullSecrets === undefined) this.entries.delete(key);
+    else this.entries.set(key, { serviceAccounts: new Set(pullSecrets.serviceAccounts ?? []) });
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  fanningOut(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  usingServiceAccount(name: string): string[] {
+    return [...this.entries].filter(([, entry]) => entry.serviceAccounts.has(name)).map(([key]) => key);
+  }
+}
+
+/**
+ * The Registry controller: a Registry becomes a running, authenticated registry (or a checked
+ * external one) whose pull Secret reaches the namespaces that need it.
+ */
+export function registryController(options: RegistryControllerOptions): ControllerDefinition {
+  const index = new FanOutIndex();
+  return defineController<KubeObject>({
+    name: 'registry',
+    root: targets.registries,
+    owns: [targets.deployments, targets.services, targets.daemonSets, targets.ingresses],
+    watches: [
+      // Claims kept under deletionPolicy Retain, and pull Secret copies in other namespaces, carry
+      // no ownerReference: their labels say whose they are.
+      { target: targets.claims, map: (object) => registryKeysByLabel(object) },
+      { target: targets.secrets, map: (object) => registryKeysByLabel(object) },
+      { target: targets.namespaces, map: () => index.fanningOut() },
+      { target: targets.serviceAccounts, map: (object) => index.usingServiceAccount(object.metadata?.name ?? '') },
+    ],
+    maxConcurrentReconciles: 4,
+    permissions: [
+      ...needs(['get', 'patch', 'delete'], resources.secrets, 'credentials, config and pull Secret copies; users\' Secrets the spec names'),
+      ...needs(['patch'], resources.deployments, 'the registry Deployment'),
+      ...needs(['patch'], resources.services, 'the registry Service'),
+      ...needs(['patch'], resources.claims, 'the registry storage claim'),
+      ...needs(['patch', 'delete'], resources.daemonSets, 'the node-access proxy'),
+      ...needs(['patch', 'delete'], resources.ingresses, 'the registry Ingress'),
+      ...needs(['patch'], resources.serviceAccounts, 'adding the pull Secret to imagePullSecrets'),
+      ...needs(['patch'], resources.registries, 'Registry status', 'status'),
+    ],
+    async reconcile(key, context): Promise<ReconcileResult | void> {
+      const object = context.object;
+      if (object === undefined) {
+        index.forget(key);
+        return;
+      }
+      const parsed = Registry.safeParse(object);
+      if (!parsed.success) return reportUnreadable(object, context, describeIssues(parsed.error));
+      const registry = parsed.data;
+      index.remember(key, registry);
+      const outcome = await context.finalize(pullSecretFinalizer, {
+        apply: () => (registry.spec.external ? reconcileExternalRegistry(registry, context, options) : reconcileManagedRegistry(registry, context, options)),
+        cleanup: async () => {
+          await withdrawPullSecrets(registry, context);
+          context.log.info('withdrew the pull Secret from every namespace before the Registry goes');
+        },
+      });
+      return outcome.action === 'applied' ? outcome.result : undefined;
+    },
+  });
+}
+
+function needs(verbs: string[], resource: ResourceType, reason: string, subresource?: string): PermissionRequirement[] {
+  return verbs.map((verb) => ({ verb, group: resource.group, resource: resource.plural, ...(subresource ? { subresource } : {}), reason }));
+}
+
+/** The Registry a labelled child belongs to: its name label, in its source namespace (copies) or its own. */
+function registryKeysByLabel(object: KubeObject): string[] {
+  const labels = object.metadata?.labels ?? {};
+  const name = labels['dockyard.dev/registry'];
+  const namespace = labels['dockyard.dev/registry-namespace'] ?? object.metadata?.namespace;
+  return name === undefined || namespace === undefined ? [] : [`${namespace}/${name}`];
+}
+
+/**
+ * A Registry the schema let through but zod cannot read (a CRD older than the operator, a field
+ * edited around validation): Degraded/InvalidSpec naming the field, and no retries until it changes.
+ */
+async function reportUnreadable(object: KubeObject, context: ReconcileContext<KubeObject>, problems: string): Promise<void> {
+  const generation = object.metadata?.generation;
+  const message = `the spec cannot be read: ${problems.replaceAll('\n', '; ')}`;
+  let conditions = ((object as { status?: { conditions?: Condition[] } }).status?.conditions ?? []) as Condition[];
+  for (const [type, status] of [[conditionTypes.ready, 'False'], [conditionTypes.degraded, 'True']] as const) {
+    conditions = setCondition(conditions, { type, status, reason: degradedReasons.invalidSpec, message }, { observedGeneration: generation });
+  }
+  if (await context.writeStatus({ ...(generation !== undefined ? { observedGeneration: generation } : {}), phase: 'Failed', conditions })) {
+    context.recordEvent({ type: 'Warning', reason: degradedReasons.invalidSpec, action: 'Reconcile', note: message.slice(0, 1000) });
+  }
+  context.log.warn({ problems }, 'could not read the Registry spec; waiting for it to change');
+}

@@ -1,0 +1,119 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import type { Registry } from '../../api/v1alpha1/registry.ts';
+import type { Credential } from '../../registry-auth/credential-plan.ts';
+import { credentialSecretData, credentialSecretType } from '../../registry-auth/credential-secret.ts';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
+import { isNotFound } from '../../runtime/errors.ts';
+import type { KubeObject } from '../../runtime/resource.ts';
+import { endpoints } from './builders/endpoints.ts';
+import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
+import { pullSecretName } from './builders/pull-secret.ts';
+import { conditionTypes } from './builders/status.ts';
+import { probeExternalRegistry, type ProbeResult } from './external.ts';
+import { distributePullSecrets, removeCopies, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
+import { childNames } from './layout.ts';
+import type { RegistryControllerOptions } from './options.ts';
+import { composeStatus } from './registry-status.ts';
+import { recordChanges } from './registry-events.ts';
+import { resources } from './resources.ts';
+
+/** A reachable registry is checked again after this long; an unreachable one sooner. */
+const recheckReadyMs = 5 * 60_000;
+const recheckFailingMs = 30_000;
+
+/**
+ * A registry that runs elsewhere: nothing is deployed. Its credentials (when it has any) become
+ * the pull Secret, fanned out like a managed registry's, and the status says whether a client
+ * with those credentials gets through, with the HTTP status when it does not.
+ */
+export async function reconcileExternalRegistry(
+  registry: Registry,
+  context: ReconcileContext<KubeObject>,
+  options: RegistryControllerOptions,
+): Promise<ReconcileResult> {
+  const external = registry.spec.external!;
+  const { namespace } = registryIdentity(registry);
+  const { endpoint, hosts } = endpoints(registry);
+  const secretRef = external.credentialsSecretRef?.name;
+  const credential = secretRef === undefined ? undefined : await readCredential(context, namespace, secretRef);
+  const ca = external.caBundleRef === undefined ? undefined : await readKey(context, namespace, external.caBundleRef);
+
+  const missingSecret = secretRef !== undefined && credential === undefined;
+  const probe: ProbeResult | undefined = missingSecret ? undefined : await probeExternalRegistry(external.url, credential, ca);
+  let fanOut: FanOutResult | undefined;
+  if (credential !== undefined) {
+    const source: ChildObject<V1Secret> = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: credentialSecretType,
+      metadata: childMetadata(registry, {
+        name: childNames(registry.metadata.name!).pull,
+        component: components.pullSecret,
+        ...(serviceAccountsAnnotations(registry) ? { annotations: serviceAccountsAnnotations(registry)! } : {}),
+      }),
+      data: credentialSecretData({ published: credential }, hosts),
+    };
+    const written = (await context.apply(resources.secrets, source)).written ? [`Secret ${source.metadata?.name}`] : [];
+    fanOut = await distributePullSecrets(registry, context, options, { credential, hosts });
+    recordChanges(context, { written, fanOut });
+  } else {
+    await removeCopies(registry, context, new Set());
+  }
+
+  const degraded =
+    probe === undefined
+      ? { reason: 'SecretMissing', message: `spec.external.credentialsSecretRef: Secret ${secretRef} with keys username and password not found` }
+      : probe.reachable
+        ? undefined
+        : { reason: probe.reason, message: probe.message };
+  await context.writeStatus(
+    composeStatus(
+      registry,
+      { phase: degraded ? 'Degraded' : 'Ready', endpoint, readyReplicas: 0 },
+      [
+        degraded
+          ? { type: conditionTypes.ready, status: 'False', ...degraded }
+          : { type: conditionTypes.ready, status: 'True', reason: probe!.reason, message: probe!.message },
+        { type: conditionTypes.progressing, status: 'False', reason: 'External', message: 'Dockyard runs nothing for an external registry' },
+        degraded
+          ? { type: conditionTypes.degraded, status: 'True', ...degraded }
+          : { type: conditionTypes.degraded, status: 'False', reason: 'AsExpected', message: 'nothing needs attention' },
+      ],
+      { plan: fanOut?.plan, secretName: fanOut ? pullSecretName(registry) : undefined },
+    ),
+  );
+  // Reachability is no event the cluster sends: look again on a timer.
+  return { requeueAfterMs: degraded ? recheckFailingMs : recheckReadyMs };
+}
+
+async function readCredential(context: ReconcileContext<KubeObject>, namespace: string, name: string): Promise<Credential | undefined> {
+  const secret = await getSecret(context, namespace, name);
+  const text = (key: string) => (secret?.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key], 'base64').toString('utf8'));
+  const username = text('username');
+  const password = text('password');
+  return username === undefined || password === undefined ? undefined : { username, password };
+}
+
+async function readKey(context: ReconcileContext<KubeObject>, namespace: string, ref: { kind: string; name: string; key: string }): Promise<string | undefined> {
+  if (ref.kind === 'Secret') {
+    const value = (await getSecret(context, namespace, ref.name))?.data?.[ref.key];
+    return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+  }
+  const configMapResource = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+  try {
+    const configMap = await context.client.get<KubeObject & { data?: Record<string, string> }>(configMapResource, { namespace, name: ref.name }, context.signal);
+    return configMap.data?.[ref.key];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function getSecret(context: ReconcileContext<KubeObject>, namespace: string, name: string): Promise<(V1Secret & KubeObject) | undefined> {
+  try {
+    return await context.client.get<V1Secret & KubeObject>(resources.secrets, { namespace, name }, context.signal);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

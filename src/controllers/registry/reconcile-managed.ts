@@ -1,0 +1,161 @@
+import type { V1DaemonSet, V1Deployment, V1PersistentVolumeClaim, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { Registry } from '../../api/v1alpha1/registry.ts';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
+import { isNotFound } from '../../runtime/errors.ts';
+import { applyObject } from '../../runtime/apply.ts';
+import type { WatchTarget } from '../../runtime/list-watch-source.ts';
+import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
+import { certificateResource, registryCertificate } from './builders/certificate.ts';
+import { endpoints } from './builders/endpoints.ts';
+import { registryIdentity } from './builders/metadata.ts';
+import { pullSecretName } from './builders/pull-secret.ts';
+import { referencedSecrets } from './builders/referenced-secrets.ts';
+import { specProblems } from './builders/spec-problems.ts';
+import { deriveRegistryStatus } from './builders/status.ts';
+import { desiredCredentials } from './credentials.ts';
+import { distributePullSecrets, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
+import { childNames } from './layout.ts';
+import type { RegistryControllerOptions } from './options.ts';
+import { composeStatus } from './registry-status.ts';
+import { recordChanges } from './registry-events.ts';
+import { resources, targets } from './resources.ts';
+import { desiredWorkload, signingCertificateOf } from './workload.ts';
+
+/** How soon to look again at a registry a person must fix, in case the fix is not an event we watch (a user's Secret). */
+const degradedRecheckMs = 60_000;
+
+/**
+ * One level-based pass over a registry Dockyard runs: credentials, config and workload applied
+ * (each skipped when the cache already shows it), children that are no longer wanted removed,
+ * the pull Secret distributed, and the status recomputed from what the children report.
+ */
+export async function reconcileManagedRegistry(
+  registry: Registry,
+  context: ReconcileContext<KubeObject>,
+  options: RegistryControllerOptions,
+): Promise<ReconcileResult> {
+  const { name, namespace } = registryIdentity(registry);
+  const names = childNames(name);
+  const now = new Date();
+  const written: string[] = [];
+  let fanOut: FanOutResult | undefined;
+  let nextReviewAt: Date | undefined;
+
+  if (specProblems(registry).length === 0) {
+    const apply = async (resource: ResourceType, object: KubeObject) => {
+      if ((await context.apply(resource, object)).written) written.push(`${resource.kind} ${object.metadata?.name}`);
+    };
+    const { hosts } = endpoints(registry, { clusterDomain: options.clusterDomain });
+    const secrets = context.cache<V1Secret & KubeObject>(targets.secrets);
+    const credentials = desiredCredentials(registry, (secret) => secrets.get(`${namespace}/${secret}`), {
+      hosts,
+      now,
+      pullAnnotations: serviceAccountsAnnotations(registry),
+    });
+    nextReviewAt = credentials.plan.nextReviewAt;
+    // The token service must accept a credential before any Secret hands it out.
+    await apply(resources.secrets, credentials.authSecret);
+    for (const secret of credentials.credentialSecrets) await apply(resources.secrets, secret);
+    for (const child of desiredWorkload(registry, options, signingCertificateOf(credentials.authSecret))) await apply(child.resource, child.object);
+    written.push(...(await removeUnwantedChildren(registry, context)));
+    if (registry.spec.tls?.issuerRef !== undefined && (await certManagerInstalled(context))) {
+      written.push(...(await applyCertificate(registry, context, options)));
+    }
+    fanOut = await distributePullSecrets(registry, context, options, { credential: credentials.plan.credentials.pull.published, hosts });
+    recordChanges(context, { written, fanOut, credentialEvents: credentials.plan.events });
+  }
+
+  const cached = <T>(target: WatchTarget, childName: string) => context.cache<T & KubeObject>(target).get(`${namespace}/${childName}`);
+  const existing = await existingSecrets(registry, context);
+  const derived = deriveRegistryStatus(
+    registry,
+    {
+      deployment: cached<V1Deployment>(targets.deployments, names.workload),
+      service: cached<V1Service>(targets.services, names.workload),
+      claim: cached<V1PersistentVolumeClaim>(targets.claims, names.claim),
+      nodeProxy: cached<V1DaemonSet>(targets.daemonSets, names.nodeProxy),
+      secretExists: (secret) => existing.has(secret),
+      certManagerInstalled: registry.spec.tls?.issuerRef === undefined || (await certManagerInstalled(context)),
+    },
+    { clusterDomain: options.clusterDomain },
+  );
+  const { conditions, ...summary } = derived;
+  await context.writeStatus(
+    composeStatus(registry, summary, conditions, { plan: fanOut?.plan, secretName: fanOut ? pullSecretName(registry) : undefined }),
+  );
+
+  const waits = [
+    nextReviewAt === undefined ? undefined : Math.max(1_000, nextReviewAt.getTime() - Date.now()),
+    derived.phase === 'Degraded' || derived.phase === 'Failed' ? degradedRecheckMs : undefined,
+  ].filter((wait) => wait !== undefined);
+  return waits.length === 0 ? {} : { requeueAfterMs: Math.min(...waits) };
+}
+
+/** The node proxy and the Ingress go when the spec stops asking for them; nothing else is optional. */
+async function removeUnwantedChildren(registry: Registry, context: ReconcileContext<KubeObject>): Promise<string[]> {
+  const { name, namespace } = registryIdentity(registry);
+  const names = childNames(name);
+  const unwanted: Array<[WatchTarget, string]> = [];
+  if (registry.spec.nodeAccess === undefined) unwanted.push([targets.daemonSets, names.nodeProxy]);
+  if (registry.spec.ingress === undefined) unwanted.push([targets.ingresses, names.ingress]);
+  const removed: string[] = [];
+  for (const [target, childName] of unwanted) {
+    if (context.cache(target).get(`${namespace}/${childName}`) === undefined) continue;
+    await context.client.delete(target.resource, { namespace, name: childName }, { signal: context.signal }).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+    removed.push(`deleted ${target.resource.kind} ${childName}`);
+  }
+  return removed;
+}
+
+/** The user's Secrets the spec names that exist, plus the operator's own (in the cache). */
+async function existingSecrets(registry: Registry, context: ReconcileContext<KubeObject>): Promise<Set<string>> {
+  const { namespace } = registryIdentity(registry);
+  const existing = new Set(
+    context
+      .cache(targets.secrets)
+      .list()
+      .filter((secret) => secret.metadata?.namespace === namespace)
+      .map((secret) => secret.metadata!.name!),
+  );
+  for (const { name } of referencedSecrets(registry)) {
+    if (existing.has(name)) continue;
+    try {
+      await context.client.get(resources.secrets, { namespace, name }, context.signal);
+      existing.add(name);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  return existing;
+}
+
+let certManagerSeen: { installed: boolean; at: number } | undefined;
+
+/** Whether cert-manager's API is served; asked at most once a minute. */
+async function certManagerInstalled(context: ReconcileContext<KubeObject>): Promise<boolean> {
+  if (certManagerSeen !== undefined && Date.now() - certManagerSeen.at < 60_000) return certManagerSeen.installed;
+  let installed = true;
+  try {
+    await context.client.request('GET', `/apis/${certificateResource.group}/${certificateResource.version}`, { signal: context.signal });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    installed = false;
+  }
+  certManagerSeen = { installed, at: Date.now() };
+  return installed;
+}
+
+/** The Certificate is not watched (cert-manager may be absent), so its live copy is read before applying. */
+async function applyCertificate(registry: Registry, context: ReconcileContext<KubeObject>, options: RegistryControllerOptions): Promise<string[]> {
+  const certificate = registryCertificate(registry, { clusterDomain: options.clusterDomain }) as KubeObject | undefined;
+  if (certificate === undefined) return [];
+  const key = { namespace: certificate.metadata!.namespace!, name: certificate.metadata!.name! };
+  const live = await context.client.get(certificateResource, key, context.signal).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  });
+  const result = await applyObject(context.client, certificateResource, certificate, { live, signal: context.signal });
+  return result.written ? [`Certificate ${key.name}`] : [];
+}

@@ -1,0 +1,43 @@
+import type { CredentialEvent } from '../../registry-auth/credential-plan.ts';
+import type { ReconcileContext } from '../../runtime/controller.ts';
+import type { KubeObject } from '../../runtime/resource.ts';
+import type { FanOutResult } from './fan-out.ts';
+
+/** events.k8s.io caps a note at 1 kB; a long list is cut with a count of what was left out. */
+function listNote(prefix: string, items: readonly string[], limit = 900): string {
+  let note = prefix;
+  for (const [index, item] of items.entries()) {
+    const next = `${note}${index === 0 ? '' : ', '}${item}`;
+    if (next.length > limit) return `${note} and ${items.length - index} more`;
+    note = next;
+  }
+  return note;
+}
+
+/**
+ * One Event per kind of change a reconcile made, on the Registry: what it applied, where the pull
+ * Secret went or left, and what happened to credentials (usernames only). A reconcile that
+ * changed nothing records nothing, so Events mean something happened.
+ */
+export function recordChanges(
+  context: ReconcileContext<KubeObject>,
+  changes: { written: readonly string[]; fanOut?: FanOutResult; credentialEvents?: readonly CredentialEvent[] },
+): void {
+  if (changes.written.length > 0) {
+    context.recordEvent({ type: 'Normal', reason: 'Applied', action: 'Reconcile', note: listNote('applied ', changes.written) });
+  }
+  if (changes.fanOut !== undefined && changes.fanOut.changed.length > 0) {
+    context.recordEvent({ type: 'Normal', reason: 'PullSecretDistributed', action: 'Reconcile', note: listNote('placed the pull Secret in ', changes.fanOut.changed) });
+  }
+  if (changes.fanOut !== undefined && changes.fanOut.removed.length > 0) {
+    context.recordEvent({ type: 'Normal', reason: 'PullSecretWithdrawn', action: 'Reconcile', note: listNote('removed the pull Secret from ', changes.fanOut.removed) });
+  }
+  for (const event of changes.credentialEvents ?? []) {
+    context.recordEvent({
+      type: 'Normal',
+      reason: `Credential${event.change[0]!.toUpperCase()}${event.change.slice(1)}`,
+      action: 'RotateCredentials',
+      note: `${event.role} credential ${event.username} ${event.change}`,
+    });
+  }
+}

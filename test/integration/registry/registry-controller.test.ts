@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resources } from '../../../src/controllers/registry/resources.ts';
+import { eventually } from '../../support/eventually.ts';
+import { auditedRequests, describeRequest } from '../runtime/audit-log.ts';
+import { operatorUser, RegistryTestbed, sample } from './testbed.ts';
+
+const namespace = 'team-a';
+
+// The Registry of DESIGN.md, as a user applies it, reconciled by the real operator on a real
+// control plane (kwok runs the Pods).
+describe.skipIf(inject('externalCluster'))('Registry controller', () => {
+  let testbed: RegistryTestbed;
+
+  beforeAll(async () => {
+    testbed = await RegistryTestbed.start(inject('binDir'), { pullSecretSources: '' });
+    await testbed.createNamespace(namespace, { team: 'a' });
+    await testbed.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } }).catch(() => undefined);
+    const design = sample('registry-pvc.yaml');
+    await testbed.createRegistry(namespace, 'main', design.spec);
+  });
+
+  afterAll(async () => {
+    await testbed?.stop();
+  });
+
+  it('makes the DESIGN.md example Ready, with every child owned and the status filled in', async () => {
+    const registry = await testbed.waitForReady(namespace, 'main');
+    const uid = registry.metadata?.uid;
+    expect(registry.status).toMatchObject({
+      phase: 'Ready',
+      endpoint: 'main-registry.team-a.svc:5000',
+      nodeEndpoint: 'localhost:5000',
+      readyReplicas: 1,
+      observedGeneration: registry.metadata?.generation,
+      pullSecrets: { secretName: 'main-pull', namespaceCount: 1, namespaces: [namespace] },
+    });
+    const types = registry.status?.conditions?.map((condition) => `${condition.type}=${condition.status}`);
+    expect(types).toEqual(expect.arrayContaining(['Ready=True', 'Progressing=False', 'Degraded=False', 'PullSecrets=True']));
+
+    const owned = (object: { metadata?: { ownerReferences?: Array<{ uid?: string; controller?: boolean }> } }) =>
+      object.metadata?.ownerReferences?.some((reference) => reference.uid === uid && reference.controller === true);
+    const deployment = await testbed.apps.readNamespacedDeployment({ namespace, name: 'main-registry' });
+    expect(owned(deployment)).toBe(true);
+    expect(deployment.spec?.template.spec?.containers.map((container) => container.name).sort()).toEqual(['auth', 'registry']);
+    expect(owned(await testbed.core.readNamespacedService({ namespace, name: 'main-registry' }))).toBe(true);
+    expect(owned(await testbed.apps.readNamespacedDaemonSet({ namespace, name: 'main-registry-node-proxy' }))).toBe(true);
+    for (const secret of ['main-registry-config', 'main-registry-auth', 'main-push', 'main-pull', 'main-registry-maintainer']) {
+      expect(owned(await testbed.core.readNamespacedSecret({ namespace, name: secret })), secret).toBe(true);
+    }
+    // deletionPolicy Retain: the claim must outlive the Registry, so nothing owns it.
+    const claim = await testbed.core.readNamespacedPersistentVolumeClaim({ namespace, name: 'main-registry-data' });
+    expect(claim.status?.phase).toBe('Bound');
+    expect(claim.metadata?.ownerReferences ?? []).toEqual([]);
+    // serviceAccounts: [default] in the example.
+    const account = await testbed.core.readNamespacedServiceAccount({ namespace, name: 'default' });
+    expect(account.imagePullSecrets?.map((reference) => reference.name)).toContain('main-pull');
+  });
+
+  it('writes nothing when a reconcile finds nothing to change', async () => {
+    await testbed.waitForReady(namespace, 'main');
+    await settle();
+    const from = Date.now();
+    // A label on the Registry wakes its reconcile without changing what it asks for.
+    await testbed.client.patch(resources.registries, { namespace, name: 'main' }, 'merge', { metadata: { labels: { touched: 'yes' } } });
+    await testbed.operator.waitForLog((line) => line.msg === 'reconciled' && line['key'] === `${namespace}/main` && Date.parse(line.time) > from, 'a reconcile after the label', {
+      timeoutMs: 30_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const writes = await auditedRequests(testbed.plane.auditLogFile, operatorUser, { from, to: Date.now() });
+    expect(writes.map(describeRequest)).toEqual([]);
+  });
+
+  it('rolls the Deployment exactly once when the spec changes', async () => {
+    const before = await testbed.apps.readNamespacedDeployment({ namespace, name: 'main-registry' });
+    await settle();
+    const from = Date.now();
+    await testbed.client.patch(resources.registries, { namespace, name: 'main' }, 'merge', {
+      spec: { resources: { requests: { cpu: '250m', memory: '256Mi' } } },
+    });
+    await testbed.waitForReady(namespace, 'main');
+    await settle();
+    const after = await testbed.apps.readNamespacedDeployment({ namespace, name: 'main-registry' });
+    expect(after.metadata?.generation).toBe((before.metadata?.generation ?? 0) + 1);
+    const registryContainer = after.spec?.template.spec?.containers.find((container) => container.name === 'registry');
+    expect(registryContainer?.resources?.requests).toMatchObject({ cpu: '250m', memory: '256Mi' });
+    const deploymentWrites = (await auditedRequests(testbed.plane.auditLogFile, operatorUser, { from, to: Date.now() })).filter(
+      (event) => event.objectRef?.resource === 'deployments',
+    );
+    expect(deploymentWrites.map(describeRequest)).toEqual([`patch apps/deployments ${namespace}/main-registry`]);
+  });
+
+  it('keeps the claim of a Retain registry when the Registry is deleted, and removes it under Delete', async () => {
+    await testbed.createRegistry(namespace, 'scratch', {
+      storage: { persistentVolumeClaim: { size: '1Gi' }, deletionPolicy: 'Delete' },
+    });
+    await testbed.waitForReady(namespace, 'scratch');
+    const claimOf = (name: string) => () => testbed.core.readNamespacedPersistentVolumeClaim({ namespace, name: `${name}-registry-data` });
+
+    await testbed.client.delete(resources.registries, { namespace, name: 'scratch' });
+    await testbed.waitForGone(claimOf('scratch'), 'the claim of a Delete registry to go with it');
+
+    await testbed.client.delete(resources.registries, { namespace, name: 'main' });
+    await testbed.waitForGone(() => testbed.getRegistry(namespace, 'main'), 'Registry main to be deleted');
+    await testbed.waitForGone(() => testbed.apps.readNamespacedDeployment({ namespace, name: 'main-registry' }), 'the Deployment of main to be collected');
+    const kept = await claimOf('main')();
+    expect(kept.metadata?.deletionTimestamp).toBeUndefined();
+    expect(kept.status?.phase).toBe('Bound');
+    // The ServiceAccount entry went with the Registry (its finalizer), the account itself stays.
+    await eventually(
+      async () => !((await testbed.core.readNamespacedServiceAccount({ namespace, name: 'default' })).imagePullSecrets ?? []).some((r) => r.name === 'main-pull'),
+      { what: 'main-pull to leave ServiceAccount default' },
+    );
+  });
+});
+
+/** Lets controller-manager and kwok finish reacting, so the next window sees only what a test causes. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 3_000));
+}

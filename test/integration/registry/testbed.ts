@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import type { RegistryStatus } from '../../../src/api/v1alpha1/registry.ts';
+import { resources } from '../../../src/controllers/registry/resources.ts';
+import { isNotFound } from '../../../src/runtime/errors.ts';
+import { KubeClient } from '../../../src/runtime/kube-client.ts';
+import type { KubeObject } from '../../../src/runtime/resource.ts';
+import { LocalControlPlane } from '../../cluster/control-plane.ts';
+import { installDockyardCrds } from '../../support/crds.ts';
+import { eventually } from '../../support/eventually.ts';
+import { samplesDirectory } from '../../support/samples.ts';
+import { OperatorProcess } from '../runtime/operator-process.ts';
+
+export const operatorUser = 'dockyard-operator';
+
+export type RegistryObject = KubeObject & { spec: Record<string, unknown>; status?: RegistryStatus };
+
+/**
+ * A private control plane with the CRDs and a real `dockyard operator` running as its own
+ * identity, so the audit log can tell the operator's writes from everyone else's. Private,
+ * because the tests delete namespaces and count writes, which a shared cluster would blur.
+ */
+export class RegistryTestbed {
+  readonly plane: LocalControlPlane;
+  readonly kubeConfig: KubeConfig;
+  readonly client: KubeClient;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly operator: OperatorProcess;
+
+  private constructor(plane: LocalControlPlane, operator: OperatorProcess) {
+    this.plane = plane;
+    this.kubeConfig = plane.kubeConfig();
+    this.client = new KubeClient(this.kubeConfig);
+    this.core = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
+    this.operator = operator;
+  }
+
+  static async start(binDir: string, options: { pullSecretSources: string }): Promise<RegistryTestbed> {
+    const plane = await LocalControlPlane.start({ binDir });
+    try {
+      await installDockyardCrds(plane.kubeConfig(), 'dockyard-test');
+      const kubeconfig = await plane.kubeconfigFor(operatorUser, ['system:masters']);
+      const operator = OperatorProcess.startDockyard({
+        name: operatorUser,
+        args: ['--kubeconfig', kubeconfig, '--health-addr', '127.0.0.1:0', '--log-level', 'debug', '--no-leader-elect', '--image', 'dockyard:test', '--pull-secret-sources', options.pullSecretSources],
+      });
+      return new RegistryTestbed(plane, operator);
+    } catch (error) {
+      await plane.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.operator.stop();
+    await this.plane.stop();
+  }
+
+  async createNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
+    await this.core.createNamespace({ body: { metadata: { name, labels } } });
+  }
+
+  async createRegistry(namespace: string, name: string, spec: Record<string, unknown>): Promise<RegistryObject> {
+    return this.client.create(resources.registries, { apiVersion: 'dockyard.dev/v1alpha1', kind: 'Registry', metadata: { name, namespace }, spec });
+  }
+
+  getRegistry(namespace: string, name: string): Promise<RegistryObject> {
+    return this.client.get<RegistryObject>(resources.registries, { namespace, name });
+  }
+
+  /** Waits until the Registry reports Ready for its current generation, and returns it. */
+  waitForReady(namespace: string, name: string, timeoutMs = 60_000): Promise<RegistryObject> {
+    return eventually(
+      async () => {
+        const registry = await this.getRegistry(namespace, name);
+        const ready = registry.status?.conditions?.find((condition) => condition.type === 'Ready');
+        return ready?.status === 'True' && registry.status?.observedGeneration === registry.metadata?.generation ? registry : undefined;
+      },
+      { what: `Registry ${namespace}/${name} to be Ready`, timeoutMs },
+    );
+  }
+
+  /** Resolves once `read` answers 404. */
+  async waitForGone(read: () => Promise<unknown>, what: string): Promise<void> {
+    await eventually(() => read().then(() => false, (error: unknown) => isNotFound(error)), { what, timeoutMs: 60_000 });
+  }
+}
+
+/** A sample from manifests/samples/, parsed. */
+export function sample(file: string): RegistryObject {
+  return parse(readFileSync(`${samplesDirectory}/${file}`, 'utf8')) as RegistryObject;
+}
