@@ -1,0 +1,51 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeExternalRegistry, tokenUrlOf } from '../../../../src/controllers/registry/external.ts';
+
+describe('tokenUrlOf', () => {
+  it('turns a Bearer challenge into the token URL with service and scope', () => {
+    const url = tokenUrlOf('Bearer realm="https://auth.example/token",service="registry.example",scope="registry:catalog:*"');
+    expect(url).toBe('https://auth.example/token?service=registry.example&scope=registry%3Acatalog%3A*');
+  });
+  it('has nothing to offer without a realm', () => {
+    expect(tokenUrlOf('Bearer service="x"')).toBeUndefined();
+  });
+});
+
+// A registry that wants a token, as distribution with token auth does, on loopback.
+describe('probeExternalRegistry', () => {
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url?.startsWith('/token')) {
+        const good = req.headers.authorization === `Basic ${Buffer.from('ci:secret').toString('base64')}`;
+        res.writeHead(good ? 200 : 401, { 'content-type': 'application/json' }).end(good ? '{"token":"t0k"}' : '{}');
+        return;
+      }
+      if (req.headers.authorization === 'Bearer t0k') {
+        res.writeHead(200).end('{}');
+        return;
+      }
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${base}/token",service="test"` }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('follows the token challenge with the credentials and reports the registry reachable', async () => {
+    expect(await probeExternalRegistry(base, { username: 'ci', password: 'secret' }, undefined)).toMatchObject({ reachable: true, reason: 'Reachable' });
+  });
+
+  it('reports refused credentials with the HTTP status and without the password', async () => {
+    const result = await probeExternalRegistry(base, { username: 'ci', password: 'wrong-password' }, undefined);
+    expect(result).toMatchObject({ reachable: false, reason: 'Unauthorized' });
+    expect(result.message).toContain('401');
+    expect(result.message).not.toContain('wrong-password');
+  });
+
+  it('reports a registry nobody listens on as unreachable', async () => {
+    expect(await probeExternalRegistry('http://127.0.0.1:1', undefined, undefined, 1_000)).toMatchObject({ reachable: false, reason: 'Unreachable' });
+  });
+});
