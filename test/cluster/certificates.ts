@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,7 +72,9 @@ export class CertificateAuthority {
     ]);
     await writeFile(extFile, ['keyUsage=critical,digitalSignature,keyEncipherment', ...extensions].join('\n') + '\n');
     await openssl([
-      'x509', '-req', '-in', csrFile, '-CA', this.certFile, '-CAkey', this.keyFile, '-CAcreateserial',
+      // A random serial per certificate: -CAcreateserial shares one ca.srl file, which parallel
+      // issuing corrupts.
+      'x509', '-req', '-in', csrFile, '-CA', this.certFile, '-CAkey', this.keyFile, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
       '-out', certFile, '-days', '2', '-extfile', extFile,
     ]);
     return { certFile, keyFile };
