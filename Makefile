@@ -41,8 +41,9 @@ build: deps ## Compile TypeScript into dist/ (then: npx dockyard ...).
 	npx tsc -p tsconfig.json
 
 .PHONY: crds
-crds: deps ## Generate crds/ from the zod schemas in src/api/v1alpha1 (commit the result).
+crds: deps ## Generate crds/ (and the chart's copy) from the zod schemas in src/api/v1alpha1; commit the result.
 	node src/main.ts crds --output-dir crds
+	node src/main.ts crds --output-dir charts/dockyard/crds
 
 .PHONY: typecheck
 typecheck: deps ## Type-check sources, tests and benchmarks.

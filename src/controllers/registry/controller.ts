@@ -1,6 +1,7 @@
 import { Registry } from '../../api/v1alpha1/registry.ts';
 import { describeIssues } from '../../api/field-path.ts';
 import { defineController, type ControllerDefinition, type ReconcileContext, type ReconcileResult } from '../../runtime/controller.ts';
+import { errorMessage } from '../../runtime/errors.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import type { PermissionRequirement } from '../../runtime/startup-checks.ts';
 import { conditionTypes, degradedReasons } from './builders/status.ts';
@@ -80,14 +81,21 @@ export function registryController(options: RegistryControllerOptions): Controll
       if (!parsed.success) return reportUnreadable(object, context, describeIssues(parsed.error));
       const registry = parsed.data;
       index.remember(key, registry);
-      const outcome = await context.finalize(pullSecretFinalizer, {
-        apply: () => (registry.spec.external ? reconcileExternalRegistry(registry, context, options) : reconcileManagedRegistry(registry, context, options)),
-        cleanup: async () => {
-          await withdrawPullSecrets(registry, context);
-          context.log.info('withdrew the pull Secret from every namespace before the Registry goes');
-        },
-      });
-      return outcome.action === 'applied' ? outcome.result : undefined;
+      try {
+        const outcome = await context.finalize(pullSecretFinalizer, {
+          apply: () => (registry.spec.external ? reconcileExternalRegistry(registry, context, options) : reconcileManagedRegistry(registry, context, options)),
+          cleanup: async () => {
+            await withdrawPullSecrets(registry, context);
+            context.log.info('withdrew the pull Secret from every namespace before the Registry goes');
+          },
+        });
+        return outcome.action === 'applied' ? outcome.result : undefined;
+      } catch (error) {
+        // The runtime retries with backoff; the Event tells `kubectl describe` readers why it is
+        // stuck (the recorder folds repeats into one series).
+        context.recordEvent({ type: 'Warning', reason: 'ReconcileFailed', action: 'Reconcile', note: errorMessage(error).slice(0, 1000) });
+        throw error;
+      }
     },
   });
 }

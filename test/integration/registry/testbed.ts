@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import { AppsV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { parse, parseAllDocuments } from 'yaml';
 import type { RegistryStatus } from '../../../src/api/v1alpha1/registry.ts';
 import { resources } from '../../../src/controllers/registry/resources.ts';
 import { isNotFound } from '../../../src/runtime/errors.ts';
@@ -42,7 +42,8 @@ export class RegistryTestbed {
     const plane = await LocalControlPlane.start({ binDir });
     try {
       await installDockyardCrds(plane.kubeConfig(), 'dockyard-test');
-      const kubeconfig = await plane.kubeconfigFor(operatorUser, ['system:masters']);
+      await grantInstalledRole(plane);
+      const kubeconfig = await plane.kubeconfigFor(operatorUser);
       const operator = OperatorProcess.startDockyard({
         name: operatorUser,
         args: ['--kubeconfig', kubeconfig, '--health-addr', '127.0.0.1:0', '--log-level', 'debug', '--no-leader-elect', '--image', 'dockyard:test', '--pull-secret-sources', options.pullSecretSources],
@@ -87,6 +88,25 @@ export class RegistryTestbed {
   async waitForGone(read: () => Promise<unknown>, what: string): Promise<void> {
     await eventually(() => read().then(() => false, (error: unknown) => isNotFound(error)), { what, timeoutMs: 60_000 });
   }
+}
+
+/**
+ * Binds the operator's identity to the ClusterRole users install (manifests/operator/rbac.yaml)
+ * and nothing more, so a rule missing there fails these tests (the operator's start-up check
+ * names it) instead of a user's install.
+ */
+async function grantInstalledRole(plane: LocalControlPlane): Promise<void> {
+  const documents = parseAllDocuments(readFileSync(new URL('../../../manifests/operator/rbac.yaml', import.meta.url), 'utf8')).map((d) => d.toJS());
+  const role = documents.find((document) => document.kind === 'ClusterRole');
+  const rbac = plane.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createClusterRole({ body: role });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: 'dockyard-operator-test' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: operatorUser }],
+    },
+  });
 }
 
 /** A sample from manifests/samples/, parsed. */

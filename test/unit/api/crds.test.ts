@@ -12,7 +12,6 @@ import { kinds } from '../../../src/api/v1alpha1/index.ts';
 
 const run = promisify(execFile);
 const repository = join(import.meta.dirname, '../../..');
-const committedDirectory = join(repository, 'crds');
 
 async function dockyard(...args: string[]): Promise<string> {
   const { stdout } = await run(process.execPath, [join(repository, 'src/main.ts'), ...args], { cwd: repository });
@@ -20,15 +19,17 @@ async function dockyard(...args: string[]): Promise<string> {
 }
 
 describe('dockyard crds', () => {
-  it('writes what is committed under crds/', async () => {
+  // The chart carries its own copy: Helm installs CRDs only from the chart's crds/ folder.
+  it.each(['crds', 'charts/dockyard/crds'])('writes what is committed under %s/', async (committed) => {
+    const committedDirectory = join(repository, committed);
     const generatedDirectory = await mkdtemp(join(tmpdir(), 'dockyard-crds-'));
     try {
       await dockyard('crds', '--output-dir', generatedDirectory);
       const generated = (await readdir(generatedDirectory)).sort();
-      expect((await readdir(committedDirectory)).sort(), 'crds/ holds other files than `dockyard crds` writes: run `make crds`').toEqual(generated);
+      expect((await readdir(committedDirectory)).sort(), `${committed}/ holds other files than \`dockyard crds\` writes: run \`make crds\``).toEqual(generated);
       for (const file of generated) {
-        const committed = await readFile(join(committedDirectory, file), 'utf8');
-        expect(committed, `crds/${file} differs from the schemas in src/api/v1alpha1: run \`make crds\` and commit the result`).toBe(
+        const text = await readFile(join(committedDirectory, file), 'utf8');
+        expect(text, `${committed}/${file} differs from the schemas in src/api/v1alpha1: run \`make crds\` and commit the result`).toBe(
           await readFile(join(generatedDirectory, file), 'utf8'),
         );
       }
