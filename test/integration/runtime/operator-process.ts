@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const fixture = new URL('./fixtures/test-operator.ts', import.meta.url).pathname;
+const dockyardMain = new URL('../../../src/main.ts', import.meta.url).pathname;
 
 /** One JSON log line of the operator. */
 export interface LogLine {
@@ -23,9 +24,10 @@ export class OperatorProcess {
   private readonly listeners = new Set<() => void>();
   private stderr = '';
 
-  private constructor(name: string, args: string[], env: Record<string, string>) {
+  /** `argv`: the script Node runs, then its arguments. */
+  private constructor(name: string, argv: string[], env: Record<string, string>) {
     this.name = name;
-    this.child = spawn(process.execPath, [fixture, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface(this.child.stdout!).on('line', (line) => {
       try {
         this.logs.push(JSON.parse(line) as LogLine);
@@ -44,7 +46,12 @@ export class OperatorProcess {
   /** Starts the fixture operator with `--kubeconfig`, a free health port, debug logs and `args`. */
   static start(options: { name: string; kubeconfig: string; args?: string[]; env?: Record<string, string> }): OperatorProcess {
     const args = ['--kubeconfig', options.kubeconfig, '--health-addr', '127.0.0.1:0', '--log-level', 'debug', '--identity', options.name, ...(options.args ?? [])];
-    return new OperatorProcess(options.name, args, options.env ?? {});
+    return new OperatorProcess(options.name, [fixture, ...args], options.env ?? {});
+  }
+
+  /** Starts the real `dockyard operator` (src/main.ts, its registered controllers) with exactly `args`. */
+  static startDockyard(options: { name: string; args: string[]; env?: Record<string, string> }): OperatorProcess {
+    return new OperatorProcess(options.name, [dockyardMain, 'operator', ...options.args], options.env ?? {});
   }
 
   get pid(): number {
