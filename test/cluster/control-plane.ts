@@ -51,18 +51,16 @@ export class LocalControlPlane {
   private readonly ca: CertificateAuthority;
   private readonly processes = new Map<ComponentName, ManagedProcess>();
   private readonly registry: ProcessRegistry;
-  private readonly log: (message: string) => void;
   private provisioner: HostPathProvisioner | undefined;
   private readonly exitHandler = (): void => this.registry.killAllNow();
 
-  private constructor(layout: ClusterLayout, ca: CertificateAuthority, kubeconfigPath: string, log: (m: string) => void) {
+  private constructor(layout: ClusterLayout, ca: CertificateAuthority, kubeconfigPath: string) {
     this.layout = layout;
     this.ca = ca;
     this.workDir = layout.workDir;
     this.kubeconfigPath = kubeconfigPath;
     this.server = `https://127.0.0.1:${layout.ports.apiServer}`;
     this.auditLogFile = layout.auditLogFile;
-    this.log = log;
     this.registry = new ProcessRegistry(join(layout.workDir, 'process-groups'), layout.workDir);
   }
 
@@ -119,7 +117,7 @@ export class LocalControlPlane {
       writeFile(layout.kwokConfigFile, kwokConfiguration),
     ]);
 
-    const plane = new LocalControlPlane(layout, ca, adminKubeconfig, log);
+    const plane = new LocalControlPlane(layout, ca, adminKubeconfig);
     try {
       await plane.boot(options.nodeCount ?? 2);
     } catch (error) {

@@ -1,12 +1,13 @@
-import { ApiextensionsV1Api, ApiException, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { customResourceDefinition } from '../../src/api/crd.ts';
 import type { JsonSchemaProps } from '../../src/api/structural-schema.ts';
-import { group, kindNamed, kinds, version, type KindDefinition } from '../../src/api/v1alpha1/index.ts';
+import { group, kindNamed, version, type KindDefinition } from '../../src/api/v1alpha1/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { adminKubeConfig, createTestNamespace } from '../support/kube.ts';
+import { installDockyardCrds } from '../support/crds.ts';
 import { dockyardSamples } from '../support/samples.ts';
 import { invalidObjects, validImageRepositorySpec, validRegistrySpec, validRetentionPolicySpec } from '../unit/api/invalid-objects.ts';
 
@@ -74,23 +75,7 @@ describe('the dockyard.dev API on a real apiserver', () => {
   beforeAll(async () => {
     kubeConfig = adminKubeConfig();
     objects = kubeConfig.makeApiClient(CustomObjectsApi);
-    const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
-    for (const kind of kinds) {
-      const crd = customResourceDefinition(kind);
-      await extensions.patchCustomResourceDefinition(
-        { name: crd.metadata.name, body: crd, fieldManager, force: true },
-        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-      );
-    }
-    for (const kind of kinds) {
-      await eventually(
-        async () => {
-          const crd: V1CustomResourceDefinition = await extensions.readCustomResourceDefinition({ name: customResourceDefinition(kind).metadata.name });
-          return crd.status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True');
-        },
-        { what: `the CRD of ${kind.kind} to be Established`, timeoutMs: 30_000 },
-      );
-    }
+    await installDockyardCrds(kubeConfig, fieldManager);
     ({ name: namespace, remove: removeNamespace } = await createTestNamespace(kubeConfig, 'api'));
   });
 

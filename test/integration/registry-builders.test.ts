@@ -17,18 +17,11 @@ import { KubeClient } from '../../src/runtime/kube-client.ts';
 import type { KubeObject, ResourceType } from '../../src/runtime/resource.ts';
 import { installDockyardCrds } from '../support/crds.ts';
 import { adminKubeConfig, createTestNamespace } from '../support/kube.ts';
+import { resources } from '../../src/controllers/registry/resources.ts';
 import { dockyardSamples } from '../support/samples.ts';
 import { canonicalQuantities } from '../unit/controllers/registry/canonical-quantities.ts';
 import { deploymentInputs } from '../unit/controllers/registry/registries.ts';
 
-const resources = {
-  deployments: { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-  daemonSets: { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true },
-  services: { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true },
-  claims: { group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
-  secrets: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
-  ingresses: { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', namespaced: true },
-} as const satisfies Record<string, ResourceType>;
 
 describe('the registry builders against a real apiserver', () => {
   let kubeConfig: KubeConfig;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { excludes, exactlyOneOf, immutable, withRules, withTransitionRules } from '../validation-rule.ts';
+import { excludes, exactlyOneOf, withRules, withTransitionRules } from '../validation-rule.ts';
 import { boundedMap, Conditions, KeyReference, LabelSelector, ObservedGeneration, Placement, ResourceRequirements, SecretReference } from './common.ts';
 import { durationMilliseconds } from './duration.ts';
 import { CronSchedule, Duration, HttpUrl, ImageReference, LabelName, ObjectName, Quantity } from './formats.ts';
