@@ -2,7 +2,7 @@ import { Agent, createServer as createHttpServer, request as httpRequest, type I
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { healthPath, tokenPath } from '../controllers/registry/layout.ts';
+import { healthPath, livenessPath, tokenPath } from '../controllers/registry/layout.ts';
 import type { IdentitiesDocument } from '../registry-auth/identities.ts';
 import type { TokenSigningKey } from '../registry-auth/token-signing-key.ts';
 import { proxyToRegistry } from './proxy.ts';
@@ -65,6 +65,10 @@ export function createAuthServer(settings: AuthServerSettings): AuthServer {
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
         response.end('internal error\n');
       });
+      return;
+    }
+    if (path === livenessPath) {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
     }
     if (path === healthPath) {

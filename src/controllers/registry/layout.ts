@@ -81,8 +81,10 @@ export const credentialSecretKeys = { username: 'username', password: 'password'
 
 /** The path the token service answers on, behind the same host and port as the registry. */
 export const tokenPath = '/auth/token';
-/** The auth container's own probe: 200 once it and distribution behind it answer. */
+/** The auth container's readiness: 200 once it and distribution behind it answer. */
 export const healthPath = '/healthz';
+/** The auth container's liveness: 200 while it serves at all, whatever distribution does. */
+export const livenessPath = '/livez';
 /** The `service` claim distribution checks in every token. */
 export function tokenService(namespace: string, registryName: string): string {
   return `${registryName}.${namespace}.dockyard.dev`;

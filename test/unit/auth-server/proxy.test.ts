@@ -154,10 +154,11 @@ describe('/healthz', () => {
     expect((await send(harness.port, { path: '/healthz' })).status).toBe(expected);
   });
 
-  it('answers 503 when distribution is down', async () => {
+  it('answers 503 when distribution is down, while /livez still answers 200: a restart of the auth server would not help', async () => {
     const closed = await startAuthServer(new URL('http://127.0.0.1:1'));
     try {
       expect((await send(closed.port, { path: '/healthz' })).status).toBe(503);
+      expect((await send(closed.port, { path: '/livez' })).status).toBe(200);
     } finally {
       await closed.server.close();
     }

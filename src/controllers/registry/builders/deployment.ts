@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { V1Affinity, V1Container, V1Deployment, V1EnvVar, V1PodSpec, V1Probe, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { defaultRegistryImage, defaultReplicas, type Registry } from '../../../api/v1alpha1/registry.ts';
-import { authSecretKeys, childNames, containerNames, frontPort, frontPortName, healthPath, paths } from '../layout.ts';
+import { authSecretKeys, childNames, containerNames, frontPort, frontPortName, healthPath, livenessPath, paths } from '../layout.ts';
 import { tlsSecretName } from './certificate.ts';
 import { childLabels, childMetadata, type ChildObject, components, registryIdentity, selectorLabels } from './metadata.ts';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.ts';
@@ -150,16 +150,17 @@ function authContainer(registry: Registry, inputs: RegistryDeploymentInputs): V1
  * - startup: up to 3 minutes for a first start (an S3 driver's first requests, a large volume);
  *   liveness and readiness wait for it, so a slow start is not killed.
  * - readiness: takes the Pod out of the Service within ~10 s when either container stops answering.
- * - liveness: restarts the auth container after a minute without answers. Its check includes
- *   distribution, so a minute-long distribution outage restarts the auth container too; that is
- *   cheap, and it is the only probe that sees a wedged auth server.
+ * - liveness: restarts the auth container after a minute without answers on livenessPath, which
+ *   checks the auth server alone: restarting it cannot mend distribution, so an outage of
+ *   distribution only takes the Pod out of the Service (readiness).
  */
 function authProbes(tls: boolean): { startupProbe: V1Probe; readinessProbe: V1Probe; livenessProbe: V1Probe } {
-  const httpGet = { path: healthPath, port: frontPortName, scheme: tls ? 'HTTPS' : 'HTTP' };
+  const scheme = tls ? 'HTTPS' : 'HTTP';
+  const httpGet = { path: healthPath, port: frontPortName, scheme };
   return {
     startupProbe: { httpGet, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 90 },
     readinessProbe: { httpGet, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
-    livenessProbe: { httpGet, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+    livenessProbe: { httpGet: { path: livenessPath, port: frontPortName, scheme }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
   };
 }
 

@@ -2,7 +2,7 @@ import type { V1Container, V1Deployment, V1Volume } from '@kubernetes/client-nod
 import { describe, expect, it } from 'vitest';
 import { defaultRegistryImage } from '../../../../src/api/v1alpha1/registry.ts';
 import { configChecksumAnnotation, registryDeployment } from '../../../../src/controllers/registry/builders/deployment.ts';
-import { authSecretKeys, containerNames, frontPort, frontPortName, healthPath, paths, registryNameLabel } from '../../../../src/controllers/registry/layout.ts';
+import { authSecretKeys, containerNames, frontPort, frontPortName, healthPath, livenessPath, paths, registryNameLabel } from '../../../../src/controllers/registry/layout.ts';
 import { deploymentInputs, registry, registryUid, sampleRegistry } from './registries.ts';
 
 function container(deployment: V1Deployment, name: string): V1Container {
@@ -113,11 +113,13 @@ describe('registryDeployment for the DESIGN.md example (manifests/samples/regist
     expect(volume(deployment, 'tls')).toBeUndefined();
   });
 
-  it('probes the auth container on its health path (not /v2/, which answers 401 under token auth)', () => {
+  it('probes the auth container on its health path (not /v2/, which answers 401 under token auth), and liveness on its own', () => {
     const auth = container(deployment, containerNames.auth);
-    for (const probe of [auth.startupProbe, auth.readinessProbe, auth.livenessProbe]) {
+    for (const probe of [auth.startupProbe, auth.readinessProbe]) {
       expect(probe?.httpGet).toEqual({ path: healthPath, port: frontPortName, scheme: 'HTTP' });
     }
+    // Liveness must not include distribution: restarting the auth container cannot mend it.
+    expect(auth.livenessProbe?.httpGet).toEqual({ path: livenessPath, port: frontPortName, scheme: 'HTTP' });
     // The startup probe gives a slow first start minutes, not the liveness probe's one.
     expect((auth.startupProbe?.periodSeconds ?? 0) * (auth.startupProbe?.failureThreshold ?? 0)).toBeGreaterThanOrEqual(120);
   });
