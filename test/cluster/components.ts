@@ -149,6 +149,10 @@ export function kwokCommand(layout: ClusterLayout): ComponentCommand {
       '--cidr=10.244.0.1/16',
       '--node-ip=10.240.0.10',
       `--server-address=127.0.0.1:${layout.ports.kwok}`,
+      // Renew each fake Node's Lease like a kubelet. Without it kwok reports Node status once and
+      // never again, so every ~55 s the node lifecycle controller marks the Nodes Unknown and the
+      // Pods NotReady until kwok patches them back, churning everything that watches Pods.
+      '--node-lease-duration-seconds=40',
     ],
   };
 }
