@@ -32,12 +32,14 @@ export function recordChanges(
   if (changes.fanOut !== undefined && changes.fanOut.removed.length > 0) {
     context.recordEvent({ type: 'Normal', reason: 'PullSecretWithdrawn', action: 'Reconcile', note: listNote('removed the pull Secret from ', changes.fanOut.removed) });
   }
-  for (const event of changes.credentialEvents ?? []) {
+  const credentialEvents = changes.credentialEvents ?? [];
+  if (credentialEvents.length > 0) {
+    // One Event for all roles: a first reconcile creates three credentials, a rotation stages three.
     context.recordEvent({
       type: 'Normal',
-      reason: `Credential${event.change[0]!.toUpperCase()}${event.change.slice(1)}`,
+      reason: 'CredentialsChanged',
       action: 'RotateCredentials',
-      note: `${event.role} credential ${event.username} ${event.change}`,
+      note: listNote('credentials: ', credentialEvents.map((event) => `${event.role} ${event.username} ${event.change}`)),
     });
   }
 }
