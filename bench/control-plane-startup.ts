@@ -1,19 +1,14 @@
 // How long the local control plane takes to become usable (binaries cached), and what it holds in
 // memory once idle: the fixed cost every integration run and `make dev` pays.
 //   node bench/control-plane-startup.ts [runs]
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
 import { LocalControlPlane } from '../test/cluster/control-plane.ts';
+import { procMemoryMiB } from './support/proc-status.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const binDir = await controlPlaneBinDir();
 const quiet = () => undefined;
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 const startups: number[] = [];
 let footprint: Record<string, number> = {};
@@ -22,7 +17,7 @@ for (let run = 0; run < runs; run++) {
   startups.push(plane.startupSeconds);
   if (run === runs - 1) {
     await sleep(10_000); // let caches and informers settle before reading memory
-    footprint = Object.fromEntries(plane.componentPids().map(([name, pid]) => [name, rssMiB(pid)]));
+    footprint = Object.fromEntries(plane.componentPids().map(([name, pid]) => [name, procMemoryMiB(pid, 'VmRSS')]));
   }
   await plane.stop();
 }
