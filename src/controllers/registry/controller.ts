@@ -4,7 +4,9 @@ import { defineController, type ControllerDefinition, type ReconcileContext, typ
 import { errorMessage } from '../../runtime/errors.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import type { PermissionRequirement } from '../../runtime/startup-checks.ts';
+import { sourceNamespaceLabel } from './builders/metadata.ts';
 import { conditionTypes, degradedReasons } from './builders/status.ts';
+import { registryNameLabel } from './layout.ts';
 import { withdrawPullSecrets } from './fan-out.ts';
 import type { RegistryControllerOptions } from './options.ts';
 import { reconcileExternalRegistry } from './reconcile-external.ts';
@@ -107,8 +109,8 @@ function needs(verbs: string[], resource: ResourceType, reason: string, subresou
 /** The Registry a labelled child belongs to: its name label, in its source namespace (copies) or its own. */
 function registryKeysByLabel(object: KubeObject): string[] {
   const labels = object.metadata?.labels ?? {};
-  const name = labels['dockyard.dev/registry'];
-  const namespace = labels['dockyard.dev/registry-namespace'] ?? object.metadata?.namespace;
+  const name = labels[registryNameLabel];
+  const namespace = labels[sourceNamespaceLabel] ?? object.metadata?.namespace;
   return name === undefined || namespace === undefined ? [] : [`${namespace}/${name}`];
 }
 

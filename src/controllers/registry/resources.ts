@@ -1,6 +1,7 @@
 import { group, version } from '../../api/v1alpha1/resource.ts';
 import type { WatchTarget } from '../../runtime/list-watch-source.ts';
 import { coreResources, type ResourceType } from '../../runtime/resource.ts';
+import { managedBy, managedByLabel, registryNameLabel } from './layout.ts';
 
 /** The kinds the Registry controller reads and writes. */
 export const resources = {
@@ -21,7 +22,7 @@ export const resources = {
  * cluster's other Deployments and Secrets are none of its business. Every read of a cache names
  * one of these, so reads and watches share one informer each.
  */
-const ownObjects = 'dockyard.dev/registry';
+const ownObjects = registryNameLabel;
 export const targets = {
   registries: { resource: resources.registries },
   deployments: { resource: resources.deployments, labelSelector: ownObjects },
@@ -29,7 +30,7 @@ export const targets = {
   services: { resource: resources.services, labelSelector: ownObjects },
   ingresses: { resource: resources.ingresses, labelSelector: ownObjects },
   claims: { resource: resources.claims, labelSelector: ownObjects },
-  secrets: { resource: resources.secrets, labelSelector: 'app.kubernetes.io/managed-by=dockyard' },
+  secrets: { resource: resources.secrets, labelSelector: `${managedByLabel}=${managedBy}` },
   serviceAccounts: { resource: resources.serviceAccounts },
   namespaces: { resource: resources.namespaces },
 } as const satisfies Record<string, WatchTarget>;
