@@ -47,6 +47,19 @@ export function isNotFound(error: unknown): boolean {
   return codeOf(error) === 404;
 }
 
+/**
+ * The result of `request`, or undefined when the apiserver answers 404: for reads of objects that
+ * may not exist, and deletes and patches of objects that may already be gone.
+ */
+export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 export function isConflict(error: unknown): boolean {
   return codeOf(error) === 409;
 }

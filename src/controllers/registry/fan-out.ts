@@ -2,7 +2,7 @@ import type { V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import type { Registry } from '../../api/v1alpha1/registry.ts';
 import type { Credential } from '../../registry-auth/credential-plan.ts';
 import type { ReconcileContext } from '../../runtime/controller.ts';
-import { isNotFound } from '../../runtime/errors.ts';
+import { unlessNotFound } from '../../runtime/errors.ts';
 import { matchesLabelSelector } from '../../runtime/label-selector.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { pullSecretCopy, pullSecretName, pullSecretSelector } from './builders/pull-secret.ts';
@@ -78,11 +78,7 @@ export async function removeCopies(registry: Registry, context: ReconcileContext
   for (const copy of stale) {
     const namespace = copy.metadata!.namespace!;
     await patchServiceAccounts(registry, context, namespace, trackedAccounts(copy), false);
-    try {
-      await context.client.delete(resources.secrets, { namespace, name: copy.metadata!.name! }, { signal: context.signal });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    await unlessNotFound(context.client.delete(resources.secrets, { namespace, name: copy.metadata!.name! }, { signal: context.signal }));
     removed.push(namespace);
   }
   return removed;
@@ -107,12 +103,8 @@ async function patchServiceAccounts(
     if (account === undefined) continue; // its creation wakes the Registry through the watch
     const patch = imagePullSecretsPatch(account, pullSecretName(registry), wanted);
     if (patch.length === 0) continue;
-    try {
-      await context.client.patch(resources.serviceAccounts, { namespace, name }, 'json', patch, { signal: context.signal });
-      wrote = true;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    const patched = await unlessNotFound(context.client.patch(resources.serviceAccounts, { namespace, name }, 'json', patch, { signal: context.signal }));
+    if (patched !== undefined) wrote = true;
   }
   return wrote;
 }

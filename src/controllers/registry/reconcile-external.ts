@@ -3,7 +3,7 @@ import type { Registry } from '../../api/v1alpha1/registry.ts';
 import type { Credential } from '../../registry-auth/credential-plan.ts';
 import { credentialSecretData, credentialSecretType } from '../../registry-auth/credential-secret.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
-import { isNotFound } from '../../runtime/errors.ts';
+import { unlessNotFound } from '../../runtime/errors.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { endpoints } from './builders/endpoints.ts';
 import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
@@ -100,20 +100,12 @@ async function readKey(context: ReconcileContext<KubeObject>, namespace: string,
     return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
   }
   const configMapResource = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
-  try {
-    const configMap = await context.client.get<KubeObject & { data?: Record<string, string> }>(configMapResource, { namespace, name: ref.name }, context.signal);
-    return configMap.data?.[ref.key];
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  const configMap = await unlessNotFound(
+    context.client.get<KubeObject & { data?: Record<string, string> }>(configMapResource, { namespace, name: ref.name }, context.signal),
+  );
+  return configMap?.data?.[ref.key];
 }
 
-async function getSecret(context: ReconcileContext<KubeObject>, namespace: string, name: string): Promise<(V1Secret & KubeObject) | undefined> {
-  try {
-    return await context.client.get<V1Secret & KubeObject>(resources.secrets, { namespace, name }, context.signal);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+function getSecret(context: ReconcileContext<KubeObject>, namespace: string, name: string): Promise<(V1Secret & KubeObject) | undefined> {
+  return unlessNotFound(context.client.get<V1Secret & KubeObject>(resources.secrets, { namespace, name }, context.signal));
 }

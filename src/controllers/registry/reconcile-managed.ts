@@ -1,7 +1,7 @@
 import type { V1DaemonSet, V1Deployment, V1PersistentVolumeClaim, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { Registry } from '../../api/v1alpha1/registry.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
-import { isNotFound } from '../../runtime/errors.ts';
+import { unlessNotFound } from '../../runtime/errors.ts';
 import { applyObject } from '../../runtime/apply.ts';
 import type { WatchTarget } from '../../runtime/list-watch-source.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
@@ -101,9 +101,7 @@ async function removeUnwantedChildren(registry: Registry, context: ReconcileCont
   const removed: string[] = [];
   for (const [target, childName] of unwanted) {
     if (context.cache(target).get(`${namespace}/${childName}`) === undefined) continue;
-    await context.client.delete(target.resource, { namespace, name: childName }, { signal: context.signal }).catch((error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
+    await unlessNotFound(context.client.delete(target.resource, { namespace, name: childName }, { signal: context.signal }));
     removed.push(`deleted ${target.resource.kind} ${childName}`);
   }
   return removed;
@@ -121,12 +119,7 @@ async function existingSecrets(registry: Registry, context: ReconcileContext<Kub
   );
   for (const { name } of referencedSecrets(registry)) {
     if (existing.has(name)) continue;
-    try {
-      await context.client.get(resources.secrets, { namespace, name }, context.signal);
-      existing.add(name);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    if ((await unlessNotFound(context.client.get(resources.secrets, { namespace, name }, context.signal))) !== undefined) existing.add(name);
   }
   return existing;
 }
@@ -136,13 +129,10 @@ let certManagerSeen: { installed: boolean; at: number } | undefined;
 /** Whether cert-manager's API is served; asked at most once a minute. */
 async function certManagerInstalled(context: ReconcileContext<KubeObject>): Promise<boolean> {
   if (certManagerSeen !== undefined && Date.now() - certManagerSeen.at < 60_000) return certManagerSeen.installed;
-  let installed = true;
-  try {
-    await context.client.request('GET', `/apis/${certificateResource.group}/${certificateResource.version}`, { signal: context.signal });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    installed = false;
-  }
+  const discovery = await unlessNotFound(
+    context.client.request('GET', `/apis/${certificateResource.group}/${certificateResource.version}`, { signal: context.signal }),
+  );
+  const installed = discovery !== undefined;
   certManagerSeen = { installed, at: Date.now() };
   return installed;
 }
@@ -152,10 +142,7 @@ async function applyCertificate(registry: Registry, context: ReconcileContext<Ku
   const certificate = registryCertificate(registry, { clusterDomain: options.clusterDomain }) as KubeObject | undefined;
   if (certificate === undefined) return [];
   const key = { namespace: certificate.metadata!.namespace!, name: certificate.metadata!.name! };
-  const live = await context.client.get(certificateResource, key, context.signal).catch((error: unknown) => {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  });
+  const live = await unlessNotFound(context.client.get(certificateResource, key, context.signal));
   const result = await applyObject(context.client, certificateResource, certificate, { live, signal: context.signal });
   return result.written ? [`Certificate ${key.name}`] : [];
 }
