@@ -9,9 +9,8 @@ import { certificateResource, registryCertificate } from './builders/certificate
 import { endpoints } from './builders/endpoints.ts';
 import { registryIdentity } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
-import { referencedSecrets } from './builders/referenced-secrets.ts';
 import { specProblems } from './builders/spec-problems.ts';
-import { deriveRegistryStatus } from './builders/status.ts';
+import { deriveRegistryStatus, secretsTheStatusReads } from './builders/status.ts';
 import { desiredCredentials } from './credentials.ts';
 import { distributePullSecrets, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
 import { childNames } from './layout.ts';
@@ -107,18 +106,11 @@ async function removeUnwantedChildren(registry: Registry, context: ReconcileCont
   return removed;
 }
 
-/** The user's Secrets the spec names that exist, plus the operator's own (in the cache). */
+/** Which of the Secrets the status reads exist. They are not the operator's, so not in its caches: each is read. */
 async function existingSecrets(registry: Registry, context: ReconcileContext<KubeObject>): Promise<Set<string>> {
   const { namespace } = registryIdentity(registry);
-  const existing = new Set(
-    context
-      .cache(targets.secrets)
-      .list()
-      .filter((secret) => secret.metadata?.namespace === namespace)
-      .map((secret) => secret.metadata!.name!),
-  );
-  for (const { name } of referencedSecrets(registry)) {
-    if (existing.has(name)) continue;
+  const existing = new Set<string>();
+  for (const name of secretsTheStatusReads(registry)) {
     if ((await unlessNotFound(context.client.get(resources.secrets, { namespace, name }, context.signal))) !== undefined) existing.add(name);
   }
   return existing;

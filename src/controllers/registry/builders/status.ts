@@ -30,6 +30,16 @@ export const progressReasons = {
   asExpected: 'AsExpected',
 } as const;
 
+/**
+ * The Secrets deriveRegistryStatus() asks `secretExists` about: the user's Secrets the spec names,
+ * and the one cert-manager issues for spec.tls.issuerRef. Neither kind carries the operator's
+ * labels, so neither is in its caches; the reconcile looks these up, and only these.
+ */
+export function secretsTheStatusReads(registry: Registry): string[] {
+  const issued = registry.spec.tls?.issuerRef !== undefined ? tlsSecretName(registry) : undefined;
+  return [...new Set([...referencedSecrets(registry).map((use) => use.name), ...(issued !== undefined ? [issued] : [])])];
+}
+
 /** What the reconcile observed of a Registry's children, as read (from the informer caches). */
 export interface ObservedRegistryChildren {
   deployment: V1Deployment | undefined;

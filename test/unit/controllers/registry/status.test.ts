@@ -1,7 +1,7 @@
 import type { V1DaemonSet, V1Deployment, V1DeploymentStatus, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Registry } from '../../../../src/api/v1alpha1/registry.ts';
-import { deriveRegistryStatus, type DerivedRegistryStatus, type ObservedRegistryChildren } from '../../../../src/controllers/registry/builders/status.ts';
+import { deriveRegistryStatus, secretsTheStatusReads, type DerivedRegistryStatus, type ObservedRegistryChildren } from '../../../../src/controllers/registry/builders/status.ts';
 import { registry, sampleRegistry } from './registries.ts';
 
 const deployment = (status: V1DeploymentStatus, generation = 1): V1Deployment => ({ metadata: { generation }, status: { observedGeneration: 1, ...status } });
@@ -171,5 +171,23 @@ describe('deriveRegistryStatus', () => {
 
   it('is deterministic: the same observation gives an equal status (so an unchanged world writes nothing)', () => {
     expect(deriveRegistryStatus(main, observed())).toEqual(deriveRegistryStatus(main, observed()));
+  });
+});
+
+describe('secretsTheStatusReads', () => {
+  it("includes the Secret cert-manager issues, which is in none of the operator's caches", () => {
+    const names = secretsTheStatusReads(registry({ storage: { emptyDir: {} }, tls: { issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' } } }));
+    expect(names).toEqual(['main-registry-tls']);
+  });
+
+  it("lists the user's Secrets the spec names, each once", () => {
+    const names = secretsTheStatusReads(
+      registry({
+        storage: { s3: { bucket: 'images', region: 'eu-1', credentialsSecretRef: { name: 's3-keys' } } },
+        tls: { secretName: 'serving' },
+        ingress: { host: 'registry.example.com', tlsSecretName: 'serving' },
+      }),
+    );
+    expect(names.sort()).toEqual(['s3-keys', 'serving']);
   });
 });
