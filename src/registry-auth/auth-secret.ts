@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { authSecretKeys } from '../controllers/registry/layout.ts';
+import { secretText } from '../runtime/secret-data.ts';
 import { parseIdentities, serializeIdentities, type IdentitiesDocument } from './identities.ts';
 import { generateTokenSigningKey, loadTokenSigningKey, type TokenSigningKeyPem } from './token-signing-key.ts';
 
@@ -39,7 +40,7 @@ export function authSecretData(contents: AuthSecretContents): Record<string, str
 
 /** Reads the live Secret's `data`; never throws, since a broken part is simply replaced. */
 export function readAuthSecret(data: Readonly<Record<string, string>> | undefined): StoredAuthSecret {
-  const text = (key: string) => (data?.[key] === undefined ? undefined : Buffer.from(data[key], 'base64').toString('utf8'));
+  const text = (key: string) => secretText(data, key);
   const stored: StoredAuthSecret = {};
   const privateKey = text(authSecretKeys.signingKey);
   const certificate = text(authSecretKeys.signingCertificate);

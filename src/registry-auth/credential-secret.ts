@@ -1,4 +1,5 @@
 import { credentialSecretKeys } from '../controllers/registry/layout.ts';
+import { secretText } from '../runtime/secret-data.ts';
 import type { Credential, PlannedCredentials, RoleCredentials } from './credential-plan.ts';
 
 /**
@@ -36,7 +37,7 @@ export function credentialSecretData(credentials: PlannedCredentials, endpoints:
 
 /** The plaintext a live Secret holds, for planCredentials()'s `known`. */
 export function readCredentialSecret(data: Readonly<Record<string, string>> | undefined): RoleCredentials {
-  const text = (key: string) => (data?.[key] === undefined ? undefined : Buffer.from(data[key], 'base64').toString('utf8'));
+  const text = (key: string) => secretText(data, key);
   const pair = (usernameKey: string, passwordKey: string): Credential | undefined => {
     const username = text(usernameKey);
     const password = text(passwordKey);

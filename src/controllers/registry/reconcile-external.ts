@@ -1,10 +1,11 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { Registry } from '../../api/v1alpha1/registry.ts';
 import type { Credential } from '../../registry-auth/credential-plan.ts';
-import { credentialSecretData, credentialSecretType } from '../../registry-auth/credential-secret.ts';
+import { credentialSecretData, credentialSecretType, readCredentialSecret } from '../../registry-auth/credential-secret.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
 import { unlessNotFound } from '../../runtime/errors.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
+import { secretText } from '../../runtime/secret-data.ts';
 import { endpoints } from './builders/endpoints.ts';
 import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
@@ -86,18 +87,14 @@ export async function reconcileExternalRegistry(
   return { requeueAfterMs: degraded ? recheckFailingMs : recheckReadyMs };
 }
 
+/** The username and password of a user's Secret: the keys the operator's own credential Secrets use. */
 async function readCredential(context: ReconcileContext<KubeObject>, namespace: string, name: string): Promise<Credential | undefined> {
-  const secret = await getSecret(context, namespace, name);
-  const text = (key: string) => (secret?.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key], 'base64').toString('utf8'));
-  const username = text('username');
-  const password = text('password');
-  return username === undefined || password === undefined ? undefined : { username, password };
+  return readCredentialSecret((await getSecret(context, namespace, name))?.data).published;
 }
 
 async function readKey(context: ReconcileContext<KubeObject>, namespace: string, ref: { kind: string; name: string; key: string }): Promise<string | undefined> {
   if (ref.kind === 'Secret') {
-    const value = (await getSecret(context, namespace, ref.name))?.data?.[ref.key];
-    return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+    return secretText((await getSecret(context, namespace, ref.name))?.data, ref.key);
   }
   const configMapResource = { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
   const configMap = await unlessNotFound(
