@@ -1,32 +1,43 @@
 #!/usr/bin/env node
-import { authServerCommand, authServerUsage } from './cli/auth-server.ts';
-import { crdsCommand, crdsUsage } from './cli/crds.ts';
-import { nodeProxyCommand, nodeProxyUsage } from './cli/node-proxy.ts';
-import { operatorCommand, operatorUsage } from './cli/operator.ts';
 import { version } from './version.ts';
 
-const usage = `dockyard: container registries inside your Kubernetes cluster
+/**
+ * Each command loads only its own modules. The auth server and the node proxy run in every
+ * registry Pod and on every node; importing the operator's graph there (client-node alone is
+ * about 80 MiB of RSS) would cost each of them more memory than their own work does.
+ */
+const commands = new Map<string, (args: string[]) => Promise<number>>([
+  ['operator', async (args) => (await import('./cli/operator.ts')).operatorCommand(args)],
+  ['auth-server', async (args) => (await import('./cli/auth-server.ts')).authServerCommand(args)],
+  ['crds', async (args) => (await import('./cli/crds.ts')).crdsCommand(args)],
+  ['node-proxy', async (args) => (await import('./cli/node-proxy.ts')).nodeProxyCommand(args)],
+]);
+
+/** The help text; only asked for by people, so it may load every command's module. */
+async function usage(): Promise<string> {
+  const [operator, crds, authServer, nodeProxy] = await Promise.all([
+    import('./cli/operator.ts'),
+    import('./cli/crds.ts'),
+    import('./cli/auth-server.ts'),
+    import('./cli/node-proxy.ts'),
+  ]);
+  return `dockyard: container registries inside your Kubernetes cluster
 
 Usage:
-  ${operatorUsage}
-  ${crdsUsage}
-  ${authServerUsage}
-  ${nodeProxyUsage}
+  ${operator.operatorUsage}
+  ${crds.crdsUsage}
+  ${authServer.authServerUsage}
+  ${nodeProxy.nodeProxyUsage}
   dockyard version
       Print the version.
 `;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const run = command === undefined ? undefined : commands.get(command);
+  if (run !== undefined) return run(rest);
   switch (command) {
-    case 'operator':
-      return operatorCommand(rest);
-    case 'auth-server':
-      return authServerCommand(rest);
-    case 'crds':
-      return crdsCommand(rest);
-    case 'node-proxy':
-      return nodeProxyCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`${version}\n`);
@@ -35,10 +46,10 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(usage);
+      process.stdout.write(await usage());
       return command === undefined ? 2 : 0;
     default:
-      process.stderr.write(`dockyard: unknown command ${JSON.stringify(command)}\n\n${usage}`);
+      process.stderr.write(`dockyard: unknown command ${JSON.stringify(command)}\n\n${await usage()}`);
       return 2;
   }
 }
