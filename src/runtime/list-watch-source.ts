@@ -36,8 +36,24 @@ export function apiListWatchSource<T extends KubeObject>(client: KubeClient, tar
       // List items come without apiVersion and kind; watched objects have them. Make the cache
       // uniform, so an object read from it can serve as an owner or an Event's subject.
       const typeMeta = { apiVersion: apiVersionOf(resource), kind: resource.kind };
-      return { ...page, items: page.items.map((item) => ({ ...typeMeta, ...item })) };
+      return { ...page, items: page.items.map((item) => withoutManagedFields({ ...typeMeta, ...item })) };
     },
-    watch: ({ resourceVersion, timeoutSeconds, signal }) => client.watch<T>(resource, { ...scope, resourceVersion, timeoutSeconds }, signal),
+    watch: async function* ({ resourceVersion, timeoutSeconds, signal }) {
+      for await (const event of client.watch<T>(resource, { ...scope, resourceVersion, timeoutSeconds }, signal)) {
+        yield { ...event, object: withoutManagedFields(event.object) };
+      }
+    },
   };
+}
+
+/**
+ * Drops metadata.managedFields, which nothing here reads (server-side apply keeps field ownership
+ * on the server) and which repeats the shape of every field each manager set, so it is a large
+ * part of a typical object. Caches hold thousands of objects for the operator's whole life
+ * (controller-runtime offers the same as TransformStripManagedFields).
+ */
+function withoutManagedFields<T extends KubeObject>(object: T): T {
+  if (object.metadata?.managedFields === undefined) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata };
 }
