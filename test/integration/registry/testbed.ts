@@ -17,8 +17,8 @@ export const operatorUser = 'dockyard-operator';
 export type RegistryObject = KubeObject & { spec: Record<string, unknown>; status?: RegistryStatus };
 
 /**
- * A private control plane with the CRDs and a real `dockyard operator` running as its own
- * identity, so the audit log can tell the operator's writes from everyone else's. Private,
+ * A private control plane with the CRDs and a real `dockyard operator` (the bundle the image
+ * ships) running as its own identity, so the audit log can tell the operator's writes from everyone else's. Private,
  * because the tests delete namespaces and count writes, which a shared cluster would blur.
  */
 export class RegistryTestbed {
@@ -46,6 +46,7 @@ export class RegistryTestbed {
       const kubeconfig = await plane.kubeconfigFor(operatorUser);
       const operator = OperatorProcess.startDockyard({
         name: operatorUser,
+        bundled: true,
         args: ['--kubeconfig', kubeconfig, '--health-addr', '127.0.0.1:0', '--log-level', 'debug', '--no-leader-elect', '--image', 'dockyard:test', '--pull-secret-sources', options.pullSecretSources],
       });
       return new RegistryTestbed(plane, operator);

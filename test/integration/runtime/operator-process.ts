@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { bundledDockyardMain } from '../../support/bundle.ts';
 
 const fixture = new URL('./fixtures/test-operator.ts', import.meta.url).pathname;
 const dockyardMain = new URL('../../../src/main.ts', import.meta.url).pathname;
@@ -24,10 +25,14 @@ export class OperatorProcess {
   private readonly listeners = new Set<() => void>();
   private stderr = '';
 
-  /** `argv`: the script Node runs, then its arguments. */
-  private constructor(name: string, argv: string[], env: Record<string, string>) {
+  /**
+   * `argv`: Node's own flags, the script Node runs, then its arguments. `cgroupProcs`: a cgroup's
+   * cgroup.procs file to start in, before Node sizes its heap from the cgroup's memory limit.
+   */
+  private constructor(name: string, argv: string[], env: Record<string, string>, cgroupProcs?: string) {
     this.name = name;
-    this.child = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, args] = cgroupProcs === undefined ? [process.execPath, argv] : ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroupProcs, process.execPath, ...argv]];
+    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface(this.child.stdout!).on('line', (line) => {
       try {
         this.logs.push(JSON.parse(line) as LogLine);
@@ -49,9 +54,13 @@ export class OperatorProcess {
     return new OperatorProcess(options.name, [fixture, ...args], options.env ?? {});
   }
 
-  /** Starts the real `dockyard operator` (src/main.ts, its registered controllers) with exactly `args`. */
-  static startDockyard(options: { name: string; args: string[]; env?: Record<string, string> }): OperatorProcess {
-    return new OperatorProcess(options.name, [dockyardMain, 'operator', ...options.args], options.env ?? {});
+  /**
+   * Starts the real `dockyard operator` (its registered controllers) with exactly `args`: from
+   * src/main.ts, or with `bundled` from dist/dockyard/ (`make build`), which is what the image runs.
+   */
+  static startDockyard(options: { name: string; args: string[]; env?: Record<string, string>; bundled?: boolean; nodeFlags?: string[]; cgroupProcs?: string }): OperatorProcess {
+    const entry = options.bundled ? bundledDockyardMain() : dockyardMain;
+    return new OperatorProcess(options.name, [...(options.nodeFlags ?? []), entry, 'operator', ...options.args], options.env ?? {}, options.cgroupProcs);
   }
 
   get pid(): number {
