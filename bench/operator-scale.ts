@@ -17,6 +17,8 @@ import { waitConverged } from './support/convergence.ts';
 import { applyFloor } from './support/floor-apply.ts';
 import { readFinalObjects } from './support/final-objects.ts';
 import { mapLimited } from './support/pool.ts';
+import { readHeapFigures } from './support/heap-figures.ts';
+import { createMemoryCgroup, shippedOperatorMemoryLimit, type MemoryCgroup } from './support/memory-cgroup.ts';
 import { procMemoryMiB } from './support/proc-status.ts';
 import { benchRegistry, registryIndexes, type ScaleSize } from './support/scale-objects.ts';
 import { formatScaleReport } from './support/scale-report.ts';
@@ -52,6 +54,7 @@ function clientFor(kubeconfigPath: string): KubeClient {
 
 let cluster: BenchCluster | undefined;
 let operator: OperatorProcess | undefined;
+let memoryCgroup: MemoryCgroup | undefined;
 let cleaning: Promise<void> | undefined;
 async function stopCluster(): Promise<void> {
   const stopping = cluster;
@@ -62,6 +65,7 @@ async function stopCluster(): Promise<void> {
 const cleanUp = () =>
   (cleaning ??= (async () => {
     await operator?.stop().catch(() => undefined);
+    await memoryCgroup?.remove();
     await stopCluster();
   })());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -77,8 +81,17 @@ try {
   cluster = await BenchCluster.start({ binDir, size, nodeCount });
   const { plane, admin } = cluster;
 
+  const limit = await shippedOperatorMemoryLimit();
+  let memoryLimit: string;
+  try {
+    memoryCgroup = await createMemoryCgroup(`dockyard-bench-${process.pid}`, limit.bytes);
+    memoryLimit = `${limit.text}, the shipped Deployment's limit, in a memory cgroup`;
+  } catch (error) {
+    memoryLimit = `none (WARNING: figures not comparable: Node sizes its heap for the whole machine): ${error instanceof Error ? error.message : String(error)}`;
+  }
+  progress(`the operator's memory limit: ${memoryLimit}`);
   const operatorStart = Date.now();
-  operator = await startBenchOperator(plane, { readyTimeoutMs: 120_000 });
+  operator = await startBenchOperator(plane, { readyTimeoutMs: 120_000, cgroupProcs: memoryCgroup?.procsFile });
   const running = operator;
   progress('operator ready; creating the Registries');
 
@@ -99,6 +112,8 @@ try {
   const idleEnd = Date.now();
   const peakRssMiB = procMemoryMiB(running.pid, 'VmHWM');
   const idleRssMiB = procMemoryMiB(running.pid, 'VmRSS');
+  const idleHeap = await readHeapFigures(await running.healthUrl());
+  const limitHits = (await memoryCgroup?.limitHits()) ?? 0;
   await sleep(1_000); // the audit log is written as each request completes; leave a margin
   const operatorWrites = await tallyWrites(plane.auditLogFile, operatorUser, { from: operatorStart, to: idleStart });
   const afterReady = (await tallyWrites(plane.auditLogFile, operatorUser, { from: readyAt, to: idleStart })).total;
@@ -127,7 +142,10 @@ try {
       floor,
       floorSeconds: (floorWindow.to - floorWindow.from) / 1000,
       peakRssMiB,
+      memoryLimit,
+      limitHits,
       idleRssMiB,
+      idleHeap,
       idleStartedAt: idleStart,
       idleSeconds: (idleEnd - idleStart) / 1000,
       idle,

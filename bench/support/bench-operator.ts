@@ -7,15 +7,19 @@ import { eventually } from '../../test/support/eventually.ts';
 export const operatorUser = 'dockyard-operator';
 
 /**
- * Starts `dockyard operator` from source as `operatorUser` (a cluster admin, so RBAC plays no
- * part), without leader election, allowed to fan pull Secrets out from every namespace, and
- * waits until its /readyz answers 200 (informers synced).
+ * Starts the bundled `dockyard operator` (what the image runs) as `operatorUser` (a cluster
+ * admin, so RBAC plays no part), without leader election, allowed to fan pull Secrets out from
+ * every namespace, and waits until its /readyz answers 200 (informers synced).
  */
-export async function startBenchOperator(plane: LocalControlPlane, options: { readyTimeoutMs: number }): Promise<OperatorProcess> {
+export async function startBenchOperator(plane: LocalControlPlane, options: { readyTimeoutMs: number; cgroupProcs?: string | undefined }): Promise<OperatorProcess> {
   const kubeconfig = await plane.kubeconfigFor(operatorUser, ['system:masters']);
   const [port] = await freeLoopbackPorts(1);
   const operator = OperatorProcess.startDockyard({
     name: operatorUser,
+    bundled: true,
+    ...(options.cgroupProcs !== undefined ? { cgroupProcs: options.cgroupProcs } : {}),
+    // For experiments, e.g. --heapsnapshot-signal=SIGUSR2; the figures are for what ships.
+    nodeFlags: process.env['DOCKYARD_BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [],
     args: ['--kubeconfig', kubeconfig, '--health-addr', `127.0.0.1:${port}`, '--no-leader-elect', '--image', 'dockyard:bench', '--pull-secret-sources', '*'],
   });
   try {

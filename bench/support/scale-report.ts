@@ -1,4 +1,5 @@
 import { describeRequest } from '../../test/integration/runtime/audit-log.ts';
+import type { HeapFigures } from './heap-figures.ts';
 import type { ScaleSize } from './scale-objects.ts';
 import type { WriteTally } from './write-tally.ts';
 
@@ -17,7 +18,13 @@ export interface ScaleFigures {
   floor: WriteTally;
   floorSeconds: number;
   peakRssMiB: number;
+  /** The limit the operator ran under, in words. */
+  memoryLimit: string;
+  /** How often the cgroup hit that limit (the kernel reclaimed or refused memory). */
+  limitHits: number;
   idleRssMiB: number;
+  /** The V8 heap when idle: what the RSS holds beyond code and the runtime. */
+  idleHeap: HeapFigures;
   idleStartedAt: number;
   idleSeconds: number;
   idle: WriteTally;
@@ -50,7 +57,9 @@ export function formatScaleReport(f: ScaleFigures): string {
     `floor writes: ${f.floor.total} (${perRegistry(f.floor.total, f.size)} per Registry) in ${f.floorSeconds.toFixed(1)} s; failed ${f.floor.failed}`,
     `  by request: ${top(f.floor.byRequest, 12)}`,
     `ratio operator/floor writes: ${ratio.toFixed(2)} (target <= ${targets.ratio}) ${verdict(ratio <= targets.ratio)}; without Events ${ratioWithoutEvents.toFixed(2)}`,
-    `operator peak RSS: ${f.peakRssMiB.toFixed(1)} MiB (target <= ${targets.rssMiB}) ${verdict(f.peakRssMiB <= targets.rssMiB)}; ${f.idleRssMiB.toFixed(1)} MiB when idle`,
+    `operator peak RSS: ${f.peakRssMiB.toFixed(1)} MiB (target <= ${targets.rssMiB}) ${verdict(f.peakRssMiB <= targets.rssMiB)}; ${f.idleRssMiB.toFixed(1)} MiB when idle ` +
+      `(heap ${f.idleHeap.heapUsedMiB.toFixed(1)} MiB used of ${f.idleHeap.heapTotalMiB.toFixed(1)}, external ${f.idleHeap.externalMiB.toFixed(1)} MiB)`,
+    `  memory limit: ${f.memoryLimit}; reached ${f.limitHits} times`,
     `idle writes in ${f.idleSeconds.toFixed(0)} s (Lease renewals excluded, ${f.idle.leases}): ${f.idle.total} (target ${targets.idleWrites}) ${verdict(f.idle.total <= targets.idleWrites)}`,
     ...f.idle.requests
       .slice(0, 10)
