@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, etcd, kwok, registry) from their Go modules, pinned by the wrapper modules under
+# kube-scheduler, etcd, kwok, registry) and helm (to render the chart) from their Go modules, pinned by the wrapper modules under
 # test/cluster/go/. Each lands in $DOCKYARD_CACHE/bin/<tool>-<version>/, outside the clone, so a
 # machine builds a version once. Prints the directory that holds every binary on its last line.
 set -euo pipefail
@@ -57,6 +57,10 @@ build kwok kwok sigs.k8s.io/kwok/cmd/kwok "$kwok_version" \
 registry_version=$(module_version "$here/go/registry" github.com/distribution/distribution/v3)
 build registry registry github.com/distribution/distribution/v3/cmd/registry "$registry_version" \
   "-X github.com/distribution/distribution/v3/version.version=$registry_version"
+
+helm_version=$(module_version "$here/go/helm" helm.sh/helm/v3)
+build helm helm helm.sh/helm/v3/cmd/helm "$helm_version" \
+  "-X helm.sh/helm/v3/internal/version.version=$helm_version"
 
 if $built_any; then
   echo "control-plane binaries: cold build took $(( $(date +%s) - build_started ))s" >&2
