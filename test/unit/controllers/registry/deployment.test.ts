@@ -125,7 +125,7 @@ describe('registryDeployment for the DESIGN.md example (manifests/samples/regist
   });
 
   it('gives the auth container modest resources and the registry container none it was not asked for', () => {
-    expect(container(deployment, containerNames.auth).resources).toMatchObject({ requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } });
+    expect(container(deployment, containerNames.auth).resources).toMatchObject({ requests: { cpu: '10m', memory: '80Mi' }, limits: { memory: '256Mi' } });
     expect(container(deployment, containerNames.registry).resources).toBeUndefined();
   });
 });

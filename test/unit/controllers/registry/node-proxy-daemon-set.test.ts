@@ -48,7 +48,7 @@ describe('nodeProxyDaemonSet', () => {
   it('probes readiness on the loopback port, and asks for tiny resources', () => {
     const container = proxyContainer(daemonSet);
     expect(container.readinessProbe?.tcpSocket).toEqual({ host: '127.0.0.1', port: 5000 });
-    expect(container.resources?.requests).toEqual({ cpu: '5m', memory: '48Mi' });
+    expect(container.resources?.requests).toEqual({ cpu: '5m', memory: '64Mi' });
   });
 
   it('runs non-root without any capability for a port at or above 1024', () => {
