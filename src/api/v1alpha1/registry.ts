@@ -48,7 +48,9 @@ const S3Storage = z.strictObject({
     .optional()
     .describe('Prefix of every object the registry writes, such as /registry.'),
   forcePathStyle: z.boolean().default(false).describe('Address the bucket as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT, as most S3-compatible services need.'),
-  credentialsSecretRef: SecretReference.describe('Secret with the keys accessKeyID and secretAccessKey.'),
+  credentialsSecretRef: SecretReference.describe(
+    'Secret with the keys accessKeyID and secretAccessKey. After you update it, Dockyard rolls the registry Pods at its next look (about every 10 minutes, and at once on any change to the Registry).',
+  ),
 });
 
 const RegistryStorage = withTransitionRules(
@@ -153,7 +155,9 @@ const NodeAccess = z.strictObject({
 
 const PullThroughProxy = z.strictObject({
   remoteURL: HttpUrl.describe('URL of the registry to cache, such as https://registry-1.docker.io.'),
-  credentialsSecretRef: SecretReference.optional().describe('Secret with the keys username and password for the remote registry; anonymous when omitted.'),
+  credentialsSecretRef: SecretReference.optional().describe(
+    'Secret with the keys username and password for the remote registry; anonymous when omitted. After you update it, Dockyard rolls the registry Pods at its next look (about every 10 minutes, and at once on any change to the Registry).',
+  ),
   ttl: Duration.optional().describe('How long a cached image is kept after its last pull, as a Go duration such as 168h.'),
 });
 
@@ -180,7 +184,9 @@ const GarbageCollection = z.strictObject({
 
 const ExternalRegistry = z.strictObject({
   url: HttpUrl.describe('Base URL of the registry, such as https://registry.example.com or http://127.0.0.1:5000.'),
-  credentialsSecretRef: SecretReference.optional().describe('Secret with the keys username and password that Dockyard uses and hands out; anonymous when omitted.'),
+  credentialsSecretRef: SecretReference.optional().describe(
+    'Secret with the keys username and password that Dockyard uses and hands out; anonymous when omitted. Dockyard reads it again at each look (every 5 minutes while Ready, every 30 s while not).',
+  ),
   caBundleRef: KeyReference.optional().describe('PEM bundle of the certificate authorities the registry certificate chains to, when not a public one.'),
 });
 

@@ -18,7 +18,7 @@ import type { RegistryControllerOptions } from './options.ts';
 import { composeStatus } from './registry-status.ts';
 import { recordChanges } from './registry-events.ts';
 import { resources, targets } from './resources.ts';
-import { desiredWorkload, signingCertificateOf } from './workload.ts';
+import { desiredWorkload, envSecretNames, envSecretVersion, signingCertificateOf } from './workload.ts';
 
 /** How soon to look again at a registry a person must fix, in case the fix is not an event we watch (a user's Secret). */
 const degradedRecheckMs = 60_000;
@@ -39,6 +39,7 @@ export async function reconcileManagedRegistry(
   const written: string[] = [];
   let fanOut: FanOutResult | undefined;
   let nextReviewAt: Date | undefined;
+  const referenced = await readReferencedSecrets(registry, context);
 
   if (specProblems(registry).length === 0) {
     const apply = async (resource: ResourceType, object: KubeObject) => {
@@ -55,7 +56,9 @@ export async function reconcileManagedRegistry(
     // The token service must accept a credential before any Secret hands it out.
     await apply(resources.secrets, credentials.authSecret);
     for (const secret of credentials.credentialSecrets) await apply(resources.secrets, secret);
-    for (const child of desiredWorkload(registry, options, signingCertificateOf(credentials.authSecret))) await apply(child.resource, child.object);
+    const envSecretVersions = envSecretNames(registry).map((secretName) => envSecretVersion(secretName, referenced.get(secretName)));
+    const workload = desiredWorkload(registry, options, { signingCertificate: signingCertificateOf(credentials.authSecret), envSecretVersions });
+    for (const child of workload) await apply(child.resource, child.object);
     written.push(...(await removeUnwantedChildren(registry, context)));
     if (registry.spec.tls?.issuerRef !== undefined && (await certManagerInstalled(context))) {
       written.push(...(await applyCertificate(registry, context, options)));
@@ -65,7 +68,6 @@ export async function reconcileManagedRegistry(
   }
 
   const cached = <T>(target: WatchTarget, childName: string) => context.cache<T & KubeObject>(target).get(`${namespace}/${childName}`);
-  const existing = await existingSecrets(registry, context);
   const derived = deriveRegistryStatus(
     registry,
     {
@@ -73,7 +75,7 @@ export async function reconcileManagedRegistry(
       service: cached<V1Service>(targets.services, names.workload),
       claim: cached<V1PersistentVolumeClaim>(targets.claims, names.claim),
       nodeProxy: cached<V1DaemonSet>(targets.daemonSets, names.nodeProxy),
-      secretExists: (secret) => existing.has(secret),
+      secretExists: (secret) => referenced.get(secret) !== undefined,
       certManagerInstalled: registry.spec.tls?.issuerRef === undefined || (await certManagerInstalled(context)),
     },
     { clusterDomain: options.clusterDomain },
@@ -106,14 +108,18 @@ async function removeUnwantedChildren(registry: Registry, context: ReconcileCont
   return removed;
 }
 
-/** Which of the Secrets the status reads exist. They are not the operator's, so not in its caches: each is read. */
-async function existingSecrets(registry: Registry, context: ReconcileContext<KubeObject>): Promise<Set<string>> {
+/**
+ * The users' Secrets the spec names (and the one cert-manager issues), by name; absent ones map
+ * to undefined. They are not the operator's, so not in its caches: each is read. Their changes
+ * are no event it watches either: the periodic requeue notices them.
+ */
+async function readReferencedSecrets(registry: Registry, context: ReconcileContext<KubeObject>): Promise<Map<string, KubeObject | undefined>> {
   const { namespace } = registryIdentity(registry);
-  const existing = new Set<string>();
+  const referenced = new Map<string, KubeObject | undefined>();
   for (const name of secretsTheStatusReads(registry)) {
-    if ((await unlessNotFound(context.client.get(resources.secrets, { namespace, name }, context.signal))) !== undefined) existing.add(name);
+    referenced.set(name, await unlessNotFound(context.client.get(resources.secrets, { namespace, name }, context.signal)));
   }
-  return existing;
+  return referenced;
 }
 
 let certManagerSeen: { installed: boolean; at: number } | undefined;

@@ -22,10 +22,15 @@ export interface DesiredChild {
 /**
  * The objects that run a registry, in the order they are applied: the config first, the claim
  * before the Pods that mount it, the Deployment after everything it references. Pure.
- * `signingCertificate` is the auth Secret's certificate (base64), read only at distribution's
- * start, so it is part of the checksum that rolls the Pods.
+ * Everything distribution reads only at start is part of the checksum that rolls the Pods:
+ * besides config.yml, `signingCertificate` (the auth Secret's, base64) and `envSecretVersions`,
+ * the versions of the users' Secrets its env is taken from (see envSecretVersion).
  */
-export function desiredWorkload(registry: Registry, options: RegistryControllerOptions, signingCertificate: string): DesiredChild[] {
+export function desiredWorkload(
+  registry: Registry,
+  options: RegistryControllerOptions,
+  inputs: { signingCertificate: string; envSecretVersions: string[] },
+): DesiredChild[] {
   const { name, namespace } = registryIdentity(registry);
   const configYaml = renderRegistryConfig(registry.spec, { namespace, name });
   const environment = registryEnvironment(registry.spec, { name, notifications: false });
@@ -36,7 +41,8 @@ export function desiredWorkload(registry: Registry, options: RegistryControllerO
   const configChecksum = createHash('sha256')
     .update(configYaml)
     .update(JSON.stringify(environment))
-    .update(signingCertificate)
+    .update(inputs.signingCertificate)
+    .update(JSON.stringify(inputs.envSecretVersions))
     .digest('hex')
     .slice(0, 32);
   const config: V1Secret & KubeObject = {
@@ -63,6 +69,27 @@ export function desiredWorkload(registry: Registry, options: RegistryControllerO
     ...(nodeProxy ? [{ resource: resources.daemonSets, object: nodeProxy }] : []),
     ...(ingress ? [{ resource: resources.ingresses, object: ingress }] : []),
   ];
+}
+
+/**
+ * The users' Secrets the registry container's env reads (S3 and proxy credentials; the
+ * operator's own auth Secret is covered by the signing certificate). Env is fixed at container
+ * start, so a rotated key only reaches distribution through new Pods.
+ */
+export function envSecretNames(registry: Registry): string[] {
+  const { name } = registryIdentity(registry);
+  const own = childNames(name).auth;
+  const names = registryEnvironment(registry.spec, { name, notifications: false }).map((variable) => variable.secretName);
+  return [...new Set(names.filter((secretName) => secretName !== own))].sort();
+}
+
+/**
+ * What of a user's Secret goes into the checksum: its uid and resourceVersion, which change with
+ * any update or replacement. Never its values: the checksum sits in a Pod annotation that more
+ * people can read than can read the Secret, and a hash of a weak password can be guessed.
+ */
+export function envSecretVersion(secretName: string, secret: KubeObject | undefined): string {
+  return secret === undefined ? `${secretName}:absent` : `${secretName}:${secret.metadata?.uid}:${secret.metadata?.resourceVersion}`;
 }
 
 /** The signing certificate as stored in the auth Secret's data (base64). */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { configChecksumAnnotation } from '../../../src/controllers/registry/builders/deployment.ts';
 import { resources } from '../../../src/controllers/registry/resources.ts';
 import { eventually } from '../../support/eventually.ts';
 import { auditedRequests, describeRequest } from '../runtime/audit-log.ts';
@@ -87,6 +88,38 @@ describe.skipIf(inject('externalCluster'))('Registry controller', () => {
       (event) => event.objectRef?.resource === 'deployments',
     );
     expect(deploymentWrites.map(describeRequest)).toEqual([`patch apps/deployments ${namespace}/main-registry`]);
+  });
+
+  it('rolls the Pods when a Secret the registry env reads is updated, and only then', async () => {
+    const keys = (secretAccessKey: string) => ({ metadata: { name: 'object-store' }, stringData: { accessKeyID: 'AKIAEXAMPLE', secretAccessKey } });
+    await testbed.core.createNamespacedSecret({ namespace, body: keys('first') });
+    await testbed.createRegistry(namespace, 'objects', {
+      storage: { s3: { bucket: 'images', region: 'eu-central-1', credentialsSecretRef: { name: 'object-store' } } },
+    });
+    await testbed.waitForReady(namespace, 'objects');
+    const deployment = () => testbed.apps.readNamespacedDeployment({ namespace, name: 'objects-registry' });
+    const checksum = async () => (await deployment()).spec?.template.metadata?.annotations?.[configChecksumAnnotation];
+    // The Secret is the user's, not watched: the periodic requeue finds its change; a label on the
+    // Registry stands in for that timer here.
+    const nudge = async (value: string) => {
+      const from = Date.now();
+      await testbed.client.patch(resources.registries, { namespace, name: 'objects' }, 'merge', { metadata: { labels: { nudge: value } } });
+      await testbed.operator.waitForLog((line) => line.msg === 'reconciled' && line['key'] === `${namespace}/objects` && Date.parse(line.time) > from, `a reconcile after nudge ${value}`, {
+        timeoutMs: 30_000,
+      });
+    };
+    await settle();
+    const before = { checksum: await checksum(), generation: (await deployment()).metadata?.generation };
+    await nudge('unchanged');
+    expect(await checksum()).toBe(before.checksum);
+
+    await testbed.core.replaceNamespacedSecret({ namespace, name: 'object-store', body: keys('rotated') });
+    await nudge('rotated');
+    const after = await deployment();
+    expect(after.spec?.template.metadata?.annotations?.[configChecksumAnnotation]).not.toBe(before.checksum);
+    expect(after.metadata?.generation).toBe((before.generation ?? 0) + 1);
+    expect(JSON.stringify(after)).not.toContain('rotated');
+    await testbed.client.delete(resources.registries, { namespace, name: 'objects' });
   });
 
   it('keeps the claim of a Retain registry when the Registry is deleted, and removes it under Delete', async () => {
