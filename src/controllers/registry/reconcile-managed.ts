@@ -18,7 +18,7 @@ import type { RegistryControllerOptions } from './options.ts';
 import { composeStatus } from './registry-status.ts';
 import { recordChanges } from './registry-events.ts';
 import { resources, targets } from './resources.ts';
-import { desiredWorkload, envSecretNames, envSecretVersion, signingCertificateOf } from './workload.ts';
+import { desiredWorkload, signingCertificateOf } from './workload.ts';
 
 /** How soon to look again at a registry a person must fix, in case the fix is not an event we watch (a user's Secret). */
 const degradedRecheckMs = 60_000;
@@ -56,8 +56,10 @@ export async function reconcileManagedRegistry(
     // The token service must accept a credential before any Secret hands it out.
     await apply(resources.secrets, credentials.authSecret);
     for (const secret of credentials.credentialSecrets) await apply(resources.secrets, secret);
-    const envSecretVersions = envSecretNames(registry).map((secretName) => envSecretVersion(secretName, referenced.get(secretName)));
-    const workload = desiredWorkload(registry, options, { signingCertificate: signingCertificateOf(credentials.authSecret), envSecretVersions });
+    const workload = desiredWorkload(registry, options, {
+      signingCertificate: signingCertificateOf(credentials.authSecret),
+      userSecret: (secretName) => referenced.get(secretName),
+    });
     for (const child of workload) await apply(child.resource, child.object);
     written.push(...(await removeUnwantedChildren(registry, context)));
     if (registry.spec.tls?.issuerRef !== undefined && (await certManagerInstalled(context))) {

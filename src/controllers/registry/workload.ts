@@ -23,13 +23,13 @@ export interface DesiredChild {
  * The objects that run a registry, in the order they are applied: the config first, the claim
  * before the Pods that mount it, the Deployment after everything it references. Pure.
  * Everything distribution reads only at start is part of the checksum that rolls the Pods:
- * besides config.yml, `signingCertificate` (the auth Secret's, base64) and `envSecretVersions`,
- * the versions of the users' Secrets its env is taken from (see envSecretVersion).
+ * besides config.yml, `signingCertificate` (the auth Secret's, base64) and the versions of the
+ * users' Secrets its env is taken from, as `userSecret` finds them (see envSecretVersion).
  */
 export function desiredWorkload(
   registry: Registry,
   options: RegistryControllerOptions,
-  inputs: { signingCertificate: string; envSecretVersions: string[] },
+  inputs: { signingCertificate: string; userSecret: (name: string) => KubeObject | undefined },
 ): DesiredChild[] {
   const { name, namespace } = registryIdentity(registry);
   const configYaml = renderRegistryConfig(registry.spec, { namespace, name });
@@ -42,7 +42,7 @@ export function desiredWorkload(
     .update(configYaml)
     .update(JSON.stringify(environment))
     .update(inputs.signingCertificate)
-    .update(JSON.stringify(inputs.envSecretVersions))
+    .update(JSON.stringify(envSecretNames(registry).map((secretName) => envSecretVersion(secretName, inputs.userSecret(secretName)))))
     .digest('hex')
     .slice(0, 32);
   const config: V1Secret & KubeObject = {

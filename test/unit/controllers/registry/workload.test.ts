@@ -16,7 +16,7 @@ const secret = (uid: string, resourceVersion: string): KubeObject => ({ metadata
 
 describe('what rolls the registry Pods', () => {
   const s3 = sampleRegistry('registry-s3.yaml');
-  const inputs = (envSecretVersions: string[]) => ({ signingCertificate: 'Y2VydA==', envSecretVersions });
+  const inputs = (found: KubeObject | undefined) => ({ signingCertificate: 'Y2VydA==', userSecret: (name: string) => (name === 'registry-s3' ? found : undefined) });
 
   it("names the users' Secrets that the registry env reads, and not the operator's own", () => {
     expect(envSecretNames(s3)).toEqual(['registry-s3']);
@@ -25,11 +25,11 @@ describe('what rolls the registry Pods', () => {
   });
 
   it('changes the checksum when a user Secret the env reads is updated or replaced, and only then', () => {
-    const first = checksum(desiredWorkload(s3, options, inputs([envSecretVersion('registry-s3', secret('u1', '100'))])));
-    expect(checksum(desiredWorkload(s3, options, inputs([envSecretVersion('registry-s3', secret('u1', '100'))])))).toBe(first);
-    expect(checksum(desiredWorkload(s3, options, inputs([envSecretVersion('registry-s3', secret('u1', '101'))])))).not.toBe(first);
-    expect(checksum(desiredWorkload(s3, options, inputs([envSecretVersion('registry-s3', secret('u2', '100'))])))).not.toBe(first);
-    expect(checksum(desiredWorkload(s3, options, inputs([envSecretVersion('registry-s3', undefined)])))).not.toBe(first);
+    const first = checksum(desiredWorkload(s3, options, inputs(secret('u1', '100'))));
+    expect(checksum(desiredWorkload(s3, options, inputs(secret('u1', '100'))))).toBe(first);
+    expect(checksum(desiredWorkload(s3, options, inputs(secret('u1', '101'))))).not.toBe(first);
+    expect(checksum(desiredWorkload(s3, options, inputs(secret('u2', '100'))))).not.toBe(first);
+    expect(checksum(desiredWorkload(s3, options, inputs(undefined)))).not.toBe(first);
   });
 
   it('takes identity and version from a Secret, never its values', () => {
