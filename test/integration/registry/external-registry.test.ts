@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
 import { childNames, credentialSecretKeys } from '../../../src/controllers/registry/layout.ts';
-import { resources } from '../../../src/controllers/registry/resources.ts';
 import { isNotFound } from '../../../src/runtime/errors.ts';
 import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { DockyardRegistry, type RunningAuthServer } from '../../registry/dockyard-registry.ts';
@@ -24,9 +23,8 @@ describe.skipIf(inject('externalCluster'))('an external registry', () => {
   let host: string;
 
   const conditions = (registry: RegistryObject) => Object.fromEntries((registry.status?.conditions ?? []).map((condition) => [condition.type, condition]));
-  /** Metadata changes reach the operator at once; the Secret it reads is not watched. */
-  const nudge = (value: string) =>
-    testbed.client.patch(resources.registries, { namespace: owner, name }, 'merge', { metadata: { annotations: { 'test.dockyard.dev/nudge': value } } });
+  /** The Secret it reads and the remote registry are not watched: stands in for the recheck timer. */
+  const nudge = (value: string) => testbed.reconcileNow(owner, name, value);
   const setPassword = (password: string) =>
     testbed.core.replaceNamespacedSecret({
       namespace: owner,

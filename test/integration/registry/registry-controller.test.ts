@@ -61,11 +61,7 @@ describe.skipIf(inject('externalCluster'))('Registry controller', () => {
     await testbed.waitForReady(namespace, 'main');
     await settle();
     const from = Date.now();
-    // A label on the Registry wakes its reconcile without changing what it asks for.
-    await testbed.client.patch(resources.registries, { namespace, name: 'main' }, 'merge', { metadata: { labels: { touched: 'yes' } } });
-    await testbed.operator.waitForLog((line) => line.msg === 'reconciled' && line['key'] === `${namespace}/main` && Date.parse(line.time) > from, 'a reconcile after the label', {
-      timeoutMs: 30_000,
-    });
+    await testbed.reconcileNow(namespace, 'main', 'touched');
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const writes = await auditedRequests(testbed.plane.auditLogFile, operatorUser, { from, to: Date.now() });
     expect(writes.map(describeRequest)).toEqual([]);
@@ -99,15 +95,9 @@ describe.skipIf(inject('externalCluster'))('Registry controller', () => {
     await testbed.waitForReady(namespace, 'objects');
     const deployment = () => testbed.apps.readNamespacedDeployment({ namespace, name: 'objects-registry' });
     const checksum = async () => (await deployment()).spec?.template.metadata?.annotations?.[configChecksumAnnotation];
-    // The Secret is the user's, not watched: the periodic requeue finds its change; a label on the
-    // Registry stands in for that timer here.
-    const nudge = async (value: string) => {
-      const from = Date.now();
-      await testbed.client.patch(resources.registries, { namespace, name: 'objects' }, 'merge', { metadata: { labels: { nudge: value } } });
-      await testbed.operator.waitForLog((line) => line.msg === 'reconciled' && line['key'] === `${namespace}/objects` && Date.parse(line.time) > from, `a reconcile after nudge ${value}`, {
-        timeoutMs: 30_000,
-      });
-    };
+    // The Secret is the user's, not watched: the periodic requeue finds its change, and
+    // reconcileNow stands in for that timer here.
+    const nudge = (value: string) => testbed.reconcileNow(namespace, 'objects', value);
     await settle();
     const before = { checksum: await checksum(), generation: (await deployment()).metadata?.generation };
     await nudge('unchanged');

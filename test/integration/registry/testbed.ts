@@ -18,8 +18,9 @@ export type RegistryObject = KubeObject & { spec: Record<string, unknown>; statu
 
 /**
  * A private control plane with the CRDs and a real `dockyard operator` (the bundle the image
- * ships) running as its own identity, so the audit log can tell the operator's writes from everyone else's. Private,
- * because the tests delete namespaces and count writes, which a shared cluster would blur.
+ * ships) running as its own identity, so the audit log can tell the operator's writes from
+ * everyone else's. Private, because the tests delete namespaces and count writes, which a shared
+ * cluster would blur.
  */
 export class RegistryTestbed {
   readonly plane: LocalControlPlane;
@@ -83,6 +84,19 @@ export class RegistryTestbed {
       },
       { what: `Registry ${namespace}/${name} to be Ready`, timeoutMs },
     );
+  }
+
+  /**
+   * Changes a label on the Registry, which wakes its reconcile without changing what it asks for,
+   * and resolves once that reconcile has ended. Stands in for the periodic requeue when a test
+   * changed something the operator does not watch (a user's Secret, a remote registry).
+   */
+  async reconcileNow(namespace: string, name: string, label: string): Promise<void> {
+    const from = Date.now();
+    await this.client.patch(resources.registries, { namespace, name }, 'merge', { metadata: { labels: { 'test.dockyard.dev/nudge': label } } });
+    await this.operator.waitForLog((line) => line.msg === 'reconciled' && line['key'] === `${namespace}/${name}` && Date.parse(line.time) > from, `a reconcile of ${namespace}/${name} after label ${label}`, {
+      timeoutMs: 30_000,
+    });
   }
 
   /** Resolves once `read` answers 404. */
