@@ -106,23 +106,16 @@ export class DockyardRegistry {
       reloadInterval: '200ms',
       ...overrides,
     };
-    const process = new ManagedProcess(
-      {
-        name: `auth-server-${port}`,
-        command: globalThis.process.execPath,
-        args: [mainModule, ...authServerArgs(options)],
-        logFile: join(this.workDir, `auth-server-${port}.log`),
-      },
-      this.processes,
-    );
-    process.start();
-    const server = { port: port!, url: `http://127.0.0.1:${port}`, process };
+    const url = `http://127.0.0.1:${port}`;
+    const process = await startAuthServerProcess({
+      main: mainModule,
+      args: authServerArgs(options),
+      url,
+      logFile: join(this.workDir, `auth-server-${port}.log`),
+      processes: this.processes,
+    });
+    const server = { port: port!, url, process };
     this.authServers.push(server);
-    try {
-      await eventually(async () => (await fetch(`${server.url}/healthz`)).status === 200, { what: `auth-server on port ${port} to be healthy`, timeoutMs: 20_000, intervalMs: 100 });
-    } catch (error) {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${process.logTail()}`);
-    }
     return server;
   }
 
@@ -144,4 +137,29 @@ export class DockyardRegistry {
     this.authVolume.remove();
     await rm(this.workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `node MAIN ARGS` (ARGS starting with `auth-server`) as a process of `processes` and waits
+ * until its /healthz at `url` answers 200. When it does not, it is stopped and the error carries
+ * the end of its log.
+ */
+export async function startAuthServerProcess(options: { main: string; args: string[]; url: string; logFile: string; processes: ProcessRegistry }): Promise<ManagedProcess> {
+  const process = new ManagedProcess(
+    { name: `auth-server ${options.url}`, command: globalThis.process.execPath, args: [options.main, ...options.args], logFile: options.logFile },
+    options.processes,
+  );
+  process.start();
+  try {
+    await eventually(async () => (await fetch(`${options.url}/healthz`)).status === 200, {
+      what: `the auth server at ${options.url} to be healthy`,
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+  } catch (error) {
+    const log = process.logTail();
+    await process.stop();
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${log}`);
+  }
+  return process;
 }

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { childNames, containerNames, credentialSecretKeys, paths } from '../../../src/controllers/registry/layout.ts';
 import { freeLoopbackPorts } from '../../cluster/ports.ts';
-import { ManagedProcess, ProcessRegistry } from '../../cluster/processes.ts';
+import { ProcessRegistry, type ManagedProcess } from '../../cluster/processes.ts';
+import { startAuthServerProcess } from '../../registry/dockyard-registry.ts';
 import { buildImage } from '../../registry/images.ts';
 import { LocalRegistry } from '../../registry/local-registry.ts';
 import { RegistryPusher } from '../../registry/push.ts';
@@ -98,11 +99,7 @@ describe.skipIf(inject('externalCluster'))('what the operator writes, run for re
     expect(args[0]).toBe('auth-server');
     processes = new ProcessRegistry(join(workDir, 'process-groups'), workDir);
     processes.armReaper();
-    authServer = new ManagedProcess({ name: 'auth-server', command: process.execPath, args: [bundledDockyardMain(), ...args], logFile: join(workDir, 'auth-server.log') }, processes);
-    authServer.start();
-    await eventually(async () => (await fetch(`${front}/healthz`).catch(() => undefined))?.status === 200, { what: 'the auth server to be healthy', timeoutMs: 20_000, intervalMs: 100 }).catch((error: unknown) => {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${authServer.logTail()}`);
-    });
+    authServer = await startAuthServerProcess({ main: bundledDockyardMain(), args, url: front, logFile: join(workDir, 'auth-server.log'), processes });
   });
 
   afterAll(async () => {
