@@ -11,13 +11,13 @@ export const operatorUser = 'dockyard-operator';
  * admin, so RBAC plays no part), without leader election, allowed to fan pull Secrets out from
  * every namespace, and waits until its /readyz answers 200 (informers synced).
  */
-export async function startBenchOperator(plane: LocalControlPlane, options: { readyTimeoutMs: number; cgroupProcs?: string | undefined }): Promise<OperatorProcess> {
+export async function startBenchOperator(plane: LocalControlPlane, options: { readyTimeoutMs: number; cgroupProcs?: string }): Promise<OperatorProcess> {
   const kubeconfig = await plane.kubeconfigFor(operatorUser, ['system:masters']);
   const [port] = await freeLoopbackPorts(1);
   const operator = OperatorProcess.startDockyard({
     name: operatorUser,
     bundled: true,
-    ...(options.cgroupProcs !== undefined ? { cgroupProcs: options.cgroupProcs } : {}),
+    cgroupProcs: options.cgroupProcs,
     // For experiments, e.g. --heapsnapshot-signal=SIGUSR2; the figures are for what ships.
     nodeFlags: process.env['DOCKYARD_BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [],
     args: ['--kubeconfig', kubeconfig, '--health-addr', `127.0.0.1:${port}`, '--no-leader-elect', '--image', 'dockyard:bench', '--pull-secret-sources', '*'],

@@ -5,7 +5,8 @@ import { LocalControlPlane } from '../../cluster/control-plane.ts';
 import { createTestNamespace } from '../../support/kube.ts';
 import { auditedRequests, describeRequest } from './audit-log.ts';
 import { msBetween, OperatorProcess } from './operator-process.ts';
-import { createSource, derivedData, metricValue } from './test-objects.ts';
+import { metricValue } from '../../support/metrics.ts';
+import { createSource, derivedData } from './test-objects.ts';
 
 const operatorUser = 'dockyard-operator';
 const idleWindowMs = 60_000;

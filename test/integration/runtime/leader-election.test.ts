@@ -2,7 +2,8 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, createTestNamespace } from '../../support/kube.ts';
 import { msBetween, OperatorProcess } from './operator-process.ts';
-import { createSource, derivedData, metricValue } from './test-objects.ts';
+import { metricValue } from '../../support/metrics.ts';
+import { createSource, derivedData } from './test-objects.ts';
 
 // Default timings: a 15 s lease, renewed every 2 s.
 const leaseDurationMs = 15_000;

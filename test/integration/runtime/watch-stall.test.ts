@@ -2,7 +2,8 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, createTestNamespace } from '../../support/kube.ts';
 import { OperatorProcess } from './operator-process.ts';
-import { createSource, derivedData, metricValue } from './test-objects.ts';
+import { metricValue } from '../../support/metrics.ts';
+import { createSource, derivedData } from './test-objects.ts';
 
 describe('a watch that silently stops delivering events', () => {
   let core: CoreV1Api;
