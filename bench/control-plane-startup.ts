@@ -26,4 +26,8 @@ startups.sort((a, b) => a - b);
 const median = startups[Math.floor(startups.length / 2)]!;
 console.log(`control plane start-up over ${runs} runs: min ${startups[0]!.toFixed(1)}s, median ${median.toFixed(1)}s, max ${startups.at(-1)!.toFixed(1)}s`);
 const total = Object.values(footprint).reduce((sum, mib) => sum + mib, 0);
-console.log(`idle RSS: ${Object.entries(footprint).map(([name, mib]) => `${name} ${mib.toFixed(0)} MiB`).join(', ')}; total ${total.toFixed(0)} MiB`);
+console.log(
+  `idle RSS: ${Object.entries(footprint)
+    .map(([name, mib]) => `${name} ${mib.toFixed(0)} MiB`)
+    .join(', ')}; total ${total.toFixed(0)} MiB`,
+);

@@ -27,7 +27,8 @@ import { tallyWrites } from './support/write-tally.ts';
 
 function count(argument: string | undefined, variable: string, fallback: number): number {
   const value = Number(argument ?? process.env[variable] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${variable}: expected a positive integer, got ${JSON.stringify(argument ?? process.env[variable])}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${variable}: expected a positive integer, got ${JSON.stringify(argument ?? process.env[variable])}`);
   return value;
 }
 
@@ -77,7 +78,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 try {
   const binDir = await controlPlaneBinDir();
-  progress(`${size.registries} x ${size.fanOut}: starting a control plane with ${nodeCount} kwok Nodes, creating ${size.registries * (size.fanOut + 1)} namespaces`);
+  progress(
+    `${size.registries} x ${size.fanOut}: starting a control plane with ${nodeCount} kwok Nodes, creating ${size.registries * (size.fanOut + 1)} namespaces`,
+  );
   cluster = await BenchCluster.start({ binDir, size, nodeCount });
   const { plane, admin } = cluster;
 

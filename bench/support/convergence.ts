@@ -30,7 +30,10 @@ async function pullSecretCopies(client: KubeClient, size: ScaleSize): Promise<nu
       .filter((secret) => secret.metadata?.name === benchPullSecretName)
       .map((secret) => `${secret.metadata?.namespace}<-${secret.metadata?.labels?.[sourceNamespaceLabel]}`),
   );
-  return registryIndexes(size).reduce((count, i) => count + targetNamespaces(i, size).filter((target) => present.has(`${target}<-${registryNamespace(i)}`)).length, 0);
+  return registryIndexes(size).reduce(
+    (count, i) => count + targetNamespaces(i, size).filter((target) => present.has(`${target}<-${registryNamespace(i)}`)).length,
+    0,
+  );
 }
 
 /**

@@ -31,7 +31,16 @@ export const childResources: readonly ResourceType[] = [
 ];
 
 /** Metadata the apiserver fills in, which a client never sends. */
-const serverMetadata = ['uid', 'resourceVersion', 'creationTimestamp', 'managedFields', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const serverMetadata = [
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'managedFields',
+  'generation',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 /** Annotations other controllers (not the operator) put on its objects. */
 const foreignAnnotation = /^(deployment\.kubernetes\.io\/|pv\.kubernetes\.io\/|volume\.(beta\.)?kubernetes\.io\/)/;
 

@@ -10,7 +10,11 @@ import { mapLimited } from './pool.ts';
  * ownerReferences re-pointed at the new Registries, is applied once. Server-side apply, `inFlight`
  * requests at a time. Returns when the last answer came, as [start, end] (Date.now()).
  */
-export async function applyFloor(client: KubeClient, objects: FinalObjects, options: { fieldManager: string; inFlight: number }): Promise<{ from: number; to: number }> {
+export async function applyFloor(
+  client: KubeClient,
+  objects: FinalObjects,
+  options: { fieldManager: string; inFlight: number },
+): Promise<{ from: number; to: number }> {
   const apply = (resource: ResourceType, object: KubeObject, subresource?: string) =>
     client.patch<KubeObject>(resource, { namespace: object.metadata?.namespace, name: object.metadata?.name ?? '' }, 'apply', object, {
       fieldManager: options.fieldManager,

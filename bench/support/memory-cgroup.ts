@@ -36,7 +36,10 @@ export interface MemoryCgroup {
  */
 export async function createMemoryCgroup(name: string, bytes: number): Promise<MemoryCgroup> {
   const v1 = '/sys/fs/cgroup/memory';
-  const v1Available = await readFile(join(v1, 'memory.limit_in_bytes'), 'utf8').then(() => true, () => false);
+  const v1Available = await readFile(join(v1, 'memory.limit_in_bytes'), 'utf8').then(
+    () => true,
+    () => false,
+  );
   const dir = join(v1Available ? v1 : '/sys/fs/cgroup', name);
   await mkdir(dir, { recursive: true });
   try {
@@ -51,7 +54,8 @@ export async function createMemoryCgroup(name: string, bytes: number): Promise<M
     await rmdir(dir).catch(() => undefined);
     throw new Error(`cannot limit the memory of cgroup ${dir}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const counter = async (file: string, pattern: RegExp): Promise<number> => Number(pattern.exec(await readFile(join(dir, file), 'utf8').catch(() => ''))?.[1] ?? 0);
+  const counter = async (file: string, pattern: RegExp): Promise<number> =>
+    Number(pattern.exec(await readFile(join(dir, file), 'utf8').catch(() => ''))?.[1] ?? 0);
   return {
     procsFile: join(dir, 'cgroup.procs'),
     limitHits: () => (v1Available ? counter('memory.failcnt', /^(\d+)/) : counter('memory.events', /^max (\d+)$/m)),

@@ -41,7 +41,12 @@ function perRegistry(count: number, size: ScaleSize): string {
 }
 
 function top(entries: [string, number][], limit: number): string {
-  return entries.slice(0, limit).map(([request, count]) => `${request} ${count}`).join(', ') || 'none';
+  return (
+    entries
+      .slice(0, limit)
+      .map(([request, count]) => `${request} ${count}`)
+      .join(', ') || 'none'
+  );
 }
 
 export function formatScaleReport(f: ScaleFigures): string {

@@ -5,11 +5,38 @@ export type JsonSchemaProps = { [keyword: string]: unknown };
 
 // What a structural schema node may say (JSONSchemaProps, less the keywords a CRD rejects).
 const allowedKeywords = new Set([
-  'type', 'format', 'description', 'default', 'enum', 'nullable', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum',
-  'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties',
-  'required', 'properties', 'additionalProperties', 'items', 'anyOf', 'example',
-  'x-kubernetes-int-or-string', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource',
-  'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-validations',
+  'type',
+  'format',
+  'description',
+  'default',
+  'enum',
+  'nullable',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'required',
+  'properties',
+  'additionalProperties',
+  'items',
+  'anyOf',
+  'example',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-validations',
 ]);
 
 // Keywords that constrain only strings or only numbers, so an int-or-string node can carry both
@@ -50,9 +77,7 @@ function toStructural(node: JsonSchemaProps, path: string): JsonSchemaProps {
   }
   const properties = result['properties'] as Record<string, JsonSchemaProps> | undefined;
   if (properties) {
-    result['properties'] = Object.fromEntries(
-      Object.entries(properties).map(([name, property]) => [name, toStructural(property, `${path}.${name}`)]),
-    );
+    result['properties'] = Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, toStructural(property, `${path}.${name}`)]));
   }
   const additional = result['additionalProperties'];
   if (typeof additional === 'object' && additional !== null) {

@@ -97,7 +97,12 @@ function forwardedRequestHeaders(request: IncomingMessage, scheme: string): Inco
 function responseHeaders(rawHeaders: readonly string[], realm: string | undefined): string[] {
   const pairs: [string, string][] = [];
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) pairs.push([rawHeaders[index]!, rawHeaders[index + 1]!]);
-  const connectionTokens = connectionHeaderTokens(pairs.filter(([name]) => name.toLowerCase() === 'connection').map(([, value]) => value).join(','));
+  const connectionTokens = connectionHeaderTokens(
+    pairs
+      .filter(([name]) => name.toLowerCase() === 'connection')
+      .map(([, value]) => value)
+      .join(','),
+  );
   return pairs.flatMap(([name, value]) => {
     const lower = name.toLowerCase();
     if (hopByHop.has(lower) || connectionTokens.has(lower)) return [];
@@ -107,7 +112,12 @@ function responseHeaders(rawHeaders: readonly string[], realm: string | undefine
 }
 
 function connectionHeaderTokens(value: string | undefined): Set<string> {
-  return new Set((value ?? '').split(',').map((token) => token.trim().toLowerCase()).filter((token) => token !== ''));
+  return new Set(
+    (value ?? '')
+      .split(',')
+      .map((token) => token.trim().toLowerCase())
+      .filter((token) => token !== ''),
+  );
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

@@ -35,7 +35,10 @@ export async function authServerCommand(args: string[]): Promise<number> {
         const next = parseIdentities(content!.toString('utf8'));
         const reloaded = identities !== undefined;
         identities = next;
-        log.info({ identities: next.identities.length, usernames: next.identities.map((record) => record.username) }, reloaded ? 'reloaded identities' : 'loaded identities');
+        log.info(
+          { identities: next.identities.length, usernames: next.identities.map((record) => record.username) },
+          reloaded ? 'reloaded identities' : 'loaded identities',
+        );
       },
       onError: (error) => log.error({ err: errorMessage(error) }, 'kept the previous identities: the identities file could not be loaded'),
     }),
@@ -74,7 +77,13 @@ export async function authServerCommand(args: string[]): Promise<number> {
 
   const address = await server.listen(host, port);
   log.info(
-    { address: `${address.address}:${address.port}`, upstream: options.upstream, service: options.service, tls: options.tls !== undefined, anonymousPull: options.anonymousPull },
+    {
+      address: `${address.address}:${address.port}`,
+      upstream: options.upstream,
+      service: options.service,
+      tls: options.tls !== undefined,
+      anonymousPull: options.anonymousPull,
+    },
     'serving the token service and registry proxy',
   );
 

@@ -52,7 +52,8 @@ export async function nodeProxyCommand(args: string[]): Promise<number> {
 /** An upstream needs a host: ":5000" would mean this node, which is never the registry. */
 function parseUpstream(address: string): HostPort {
   const { host, port } = parseListenAddress(address);
-  if (address.lastIndexOf(':') <= 0 || port === 0) throw new Error(`--upstream ${JSON.stringify(address)}: want host:port, such as main-registry.team-a.svc:5000`);
+  if (address.lastIndexOf(':') <= 0 || port === 0)
+    throw new Error(`--upstream ${JSON.stringify(address)}: want host:port, such as main-registry.team-a.svc:5000`);
   return { host, port };
 }
 

@@ -67,7 +67,10 @@ export async function startTcpForwarder(options: TcpForwarderOptions): Promise<T
     const now = Date.now();
     if (now - lastFailureLoggedAt >= (options.statsIntervalMs ?? 60_000)) {
       lastFailureLoggedAt = now;
-      log.warn({ upstream: `${upstream.host}:${upstream.port}`, error: error.message, upstreamFailures: stats.upstreamFailures }, 'could not connect to the upstream; closed the client connection');
+      log.warn(
+        { upstream: `${upstream.host}:${upstream.port}`, error: error.message, upstreamFailures: stats.upstreamFailures },
+        'could not connect to the upstream; closed the client connection',
+      );
     }
     if (!client.destroyed) client.resetAndDestroy();
   };

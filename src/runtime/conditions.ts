@@ -26,8 +26,7 @@ export function setCondition(
   const existing = conditions?.find((condition) => condition.type === update.type);
   const next: Condition = {
     ...update,
-    lastTransitionTime:
-      existing !== undefined && existing.status === update.status ? existing.lastTransitionTime : kubeTime(options.now ?? new Date()),
+    lastTransitionTime: existing !== undefined && existing.status === update.status ? existing.lastTransitionTime : kubeTime(options.now ?? new Date()),
     ...(options.observedGeneration !== undefined ? { observedGeneration: options.observedGeneration } : {}),
   };
   if (existing === undefined) return [...(conditions ?? []), next];

@@ -174,7 +174,6 @@ export class EventRecorder {
   }
 }
 
-
 function truncate(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   let cut = text.slice(0, maxBytes - 3);

@@ -54,11 +54,7 @@ export function finalizerStep(object: KubeObject, finalizer: string): FinalizerS
   };
 }
 
-export type FinalizerOutcome<R> =
-  | { action: 'finalizer-added' }
-  | { action: 'applied'; result: R }
-  | { action: 'cleaned-up' }
-  | { action: 'none' };
+export type FinalizerOutcome<R> = { action: 'finalizer-added' } | { action: 'applied'; result: R } | { action: 'cleaned-up' } | { action: 'none' };
 
 /**
  * Runs one step of the state machine for `object`. `patch` sends a JSON Patch to the object;

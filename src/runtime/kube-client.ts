@@ -87,7 +87,11 @@ export class KubeClient {
     });
   }
 
-  delete(resource: ResourceType, key: ObjectKey, options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; signal?: AbortSignal } = {}): Promise<unknown> {
+  delete(
+    resource: ResourceType,
+    key: ObjectKey,
+    options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; signal?: AbortSignal } = {},
+  ): Promise<unknown> {
     return this.request(HttpMethod.DELETE, resourcePath(resource, key), {
       body: options.propagationPolicy ? { propagationPolicy: options.propagationPolicy } : undefined,
       signal: options.signal,
@@ -213,8 +217,7 @@ async function* jsonLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
   let pending = '';
   for await (const chunk of stream) {
     pending += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
+    for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
       const line = pending.slice(0, newline).trim();
       pending = pending.slice(newline + 1);
       if (line) yield line;

@@ -24,9 +24,7 @@ export interface LeaseObservation {
   observedAt: number;
 }
 
-export type LeaseDecision =
-  | { action: 'write'; spec: LeaseSpec; transition: boolean }
-  | { action: 'wait'; holder: string; validForMs: number };
+export type LeaseDecision = { action: 'write'; spec: LeaseSpec; transition: boolean } | { action: 'wait'; holder: string; validForMs: number };
 
 /**
  * client-go's tryAcquireOrRenew as a pure function. A lease held by someone else is valid for
@@ -228,4 +226,3 @@ export class LeaderElector {
     return ms * (1 + Math.random() * 0.2);
   }
 }
-

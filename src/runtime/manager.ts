@@ -100,7 +100,7 @@ export class Manager {
    */
   private ready(): boolean {
     if (this.term !== undefined) return this.term.synced();
-    return this.elector !== undefined && this.elector.healthy();
+    return this.elector?.healthy() === true;
   }
 
   private async leadUntilStopped(stop: AbortSignal): Promise<void> {

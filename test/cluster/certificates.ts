@@ -39,9 +39,26 @@ export class CertificateAuthority {
     const certFile = join(dir, 'ca.crt');
     const keyFile = join(dir, 'ca.key');
     await openssl([
-      'req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-      '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${commonName}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      '-new',
+      '-nodes',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
     return new CertificateAuthority(dir, certFile, keyFile);
   }
@@ -49,10 +66,7 @@ export class CertificateAuthority {
   /** A serving certificate for loopback endpoints. */
   issueServing(name: string, hosts: { dns: string[]; ips: string[] }): Promise<KeyPair> {
     const altNames = [...hosts.dns.map((d) => `DNS:${d}`), ...hosts.ips.map((ip) => `IP:${ip}`)];
-    return this.issue(name, `/CN=${name}`, [
-      `subjectAltName=${altNames.join(',')}`,
-      'extendedKeyUsage=serverAuth',
-    ]);
+    return this.issue(name, `/CN=${name}`, [`subjectAltName=${altNames.join(',')}`, 'extendedKeyUsage=serverAuth']);
   }
 
   /** A client certificate: Kubernetes reads the user from CN and the groups from O. */
@@ -67,15 +81,40 @@ export class CertificateAuthority {
     const certFile = join(this.dir, `${name}.crt`);
     const extFile = join(this.dir, `${name}.ext`);
     await openssl([
-      'req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-      '-keyout', keyFile, '-out', csrFile, '-subj', subject,
+      'req',
+      '-new',
+      '-nodes',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-keyout',
+      keyFile,
+      '-out',
+      csrFile,
+      '-subj',
+      subject,
     ]);
-    await writeFile(extFile, ['keyUsage=critical,digitalSignature,keyEncipherment', ...extensions].join('\n') + '\n');
+    await writeFile(extFile, `${['keyUsage=critical,digitalSignature,keyEncipherment', ...extensions].join('\n')}\n`);
     await openssl([
       // A random serial per certificate: -CAcreateserial shares one ca.srl file, which parallel
       // issuing corrupts.
-      'x509', '-req', '-in', csrFile, '-CA', this.certFile, '-CAkey', this.keyFile, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
-      '-out', certFile, '-days', '2', '-extfile', extFile,
+      'x509',
+      '-req',
+      '-in',
+      csrFile,
+      '-CA',
+      this.certFile,
+      '-CAkey',
+      this.keyFile,
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-extfile',
+      extFile,
     ]);
     return { certFile, keyFile };
   }

@@ -62,9 +62,6 @@ export async function createClusterObjects(kubeConfig: KubeConfig, nodeCount: nu
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const storage = kubeConfig.makeApiClient(StorageV1Api);
   const names = Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`);
-  await Promise.all([
-    ...names.map((name) => core.createNode({ body: fakeNode(name) })),
-    storage.createStorageClass({ body: defaultStorageClass() }),
-  ]);
+  await Promise.all([...names.map((name) => core.createNode({ body: fakeNode(name) })), storage.createStorageClass({ body: defaultStorageClass() })]);
   return names;
 }

@@ -112,10 +112,7 @@ export class LocalControlPlane {
       auditLogFile: join(logDir, 'audit.log'),
       kwokConfigFile: join(workDir, 'kwok.yaml'),
     };
-    await Promise.all([
-      writeFile(layout.auditPolicyFile, auditPolicy),
-      writeFile(layout.kwokConfigFile, kwokConfiguration),
-    ]);
+    await Promise.all([writeFile(layout.auditPolicyFile, auditPolicy), writeFile(layout.kwokConfigFile, kwokConfiguration)]);
 
     const plane = new LocalControlPlane(layout, ca, adminKubeconfig);
     try {
@@ -135,11 +132,7 @@ export class LocalControlPlane {
 
     await this.startComponent('etcd');
     await this.startComponent('kube-apiserver');
-    await Promise.all([
-      this.startComponent('kube-controller-manager'),
-      this.startComponent('kube-scheduler'),
-      this.startComponent('kwok'),
-    ]);
+    await Promise.all([this.startComponent('kube-controller-manager'), this.startComponent('kube-scheduler'), this.startComponent('kwok')]);
 
     const kubeConfig = this.kubeConfig();
     this.nodeNames.push(...(await createClusterObjects(kubeConfig, nodeCount)));
@@ -176,11 +169,16 @@ export class LocalControlPlane {
 
   componentCommand(name: ComponentName): ComponentCommand {
     switch (name) {
-      case 'etcd': return etcdCommand(this.layout);
-      case 'kube-apiserver': return apiServerCommand(this.layout);
-      case 'kube-controller-manager': return controllerManagerCommand(this.layout);
-      case 'kube-scheduler': return schedulerCommand(this.layout);
-      case 'kwok': return kwokCommand(this.layout);
+      case 'etcd':
+        return etcdCommand(this.layout);
+      case 'kube-apiserver':
+        return apiServerCommand(this.layout);
+      case 'kube-controller-manager':
+        return controllerManagerCommand(this.layout);
+      case 'kube-scheduler':
+        return schedulerCommand(this.layout);
+      case 'kwok':
+        return kwokCommand(this.layout);
     }
   }
 
@@ -203,7 +201,9 @@ export class LocalControlPlane {
 
   /** The process id of each running component, for measurements. */
   componentPids(): [ComponentName, number][] {
-    return [...this.processes].flatMap(([name, managed]) => (managed.running && managed.pid !== undefined ? [[name, managed.pid] as [ComponentName, number]] : []));
+    return [...this.processes].flatMap(([name, managed]) =>
+      managed.running && managed.pid !== undefined ? [[name, managed.pid] as [ComponentName, number]] : [],
+    );
   }
 
   /** Stops one component, for tests of how the operator lives through an outage. */
@@ -216,16 +216,25 @@ export class LocalControlPlane {
     const timeoutMs = 60_000;
     switch (name) {
       case 'etcd':
-        await eventually(async () => (await httpGet(`http://127.0.0.1:${ports.etcdClient}/health`)).body.includes('"health":"true"'), { what: 'etcd /health', timeoutMs });
+        await eventually(async () => (await httpGet(`http://127.0.0.1:${ports.etcdClient}/health`)).body.includes('"health":"true"'), {
+          what: 'etcd /health',
+          timeoutMs,
+        });
         return;
       case 'kube-apiserver':
         await eventually(async () => (await this.apiServerGet('/readyz')).status === 200, { what: 'kube-apiserver /readyz', timeoutMs });
         return;
       case 'kube-controller-manager':
-        await eventually(async () => (await httpsGetInsecure(`https://127.0.0.1:${ports.controllerManager}/healthz`)).status === 200, { what: 'kube-controller-manager /healthz', timeoutMs });
+        await eventually(async () => (await httpsGetInsecure(`https://127.0.0.1:${ports.controllerManager}/healthz`)).status === 200, {
+          what: 'kube-controller-manager /healthz',
+          timeoutMs,
+        });
         return;
       case 'kube-scheduler':
-        await eventually(async () => (await httpsGetInsecure(`https://127.0.0.1:${ports.scheduler}/healthz`)).status === 200, { what: 'kube-scheduler /healthz', timeoutMs });
+        await eventually(async () => (await httpsGetInsecure(`https://127.0.0.1:${ports.scheduler}/healthz`)).status === 200, {
+          what: 'kube-scheduler /healthz',
+          timeoutMs,
+        });
         return;
       case 'kwok':
         await eventually(async () => (await httpGet(`http://127.0.0.1:${ports.kwok}/healthz`)).status === 200, { what: 'kwok /healthz', timeoutMs });
@@ -236,11 +245,7 @@ export class LocalControlPlane {
   /** A GET against kube-apiserver as the administrator, outside any client library. */
   async apiServerGet(path: string): Promise<{ status: number; body: string }> {
     const admin = join(this.layout.pkiDir, 'client-dockyard-test-admin');
-    const [ca, cert, key] = await Promise.all([
-      readFile(this.layout.caFile),
-      readFile(`${admin}.crt`),
-      readFile(`${admin}.key`),
-    ]);
+    const [ca, cert, key] = await Promise.all([readFile(this.layout.caFile), readFile(`${admin}.crt`), readFile(`${admin}.key`)]);
     return get(request, `${this.server}${path}`, { ca, cert, key });
   }
 

@@ -1,12 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CoreV1Api,
-  type KubeConfig,
-  type V1PersistentVolume,
-  type V1PersistentVolumeClaim,
-} from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1PersistentVolume, type V1PersistentVolumeClaim } from '@kubernetes/client-node';
 
 export const hostPathProvisionerName = 'dockyard.dev/test-hostpath';
 const provisionedByAnnotation = 'pv.kubernetes.io/provisioned-by';
@@ -113,10 +108,7 @@ export class HostPathProvisioner {
   }
 
   async syncOnce(): Promise<void> {
-    const [claims, volumes] = await Promise.all([
-      this.core.listPersistentVolumeClaimForAllNamespaces(),
-      this.core.listPersistentVolume(),
-    ]);
+    const [claims, volumes] = await Promise.all([this.core.listPersistentVolumeClaimForAllNamespaces(), this.core.listPersistentVolume()]);
     const existing = new Set(volumes.items.map((v) => v.metadata?.name));
     for (const claim of claims.items.filter(wantsVolume)) {
       const volume = volumeForClaim(claim, this.volumeRoot);

@@ -14,7 +14,12 @@ import { invalidObjects, validImageRepositorySpec, validRegistrySpec, validReten
 const run = promisify(execFile);
 const fieldManager = 'dockyard-api-test';
 
-type KubernetesObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; resourceVersion?: string }; spec: Record<string, unknown> };
+type KubernetesObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  spec: Record<string, unknown>;
+};
 
 function definitionOf(kind: string): KindDefinition {
   const definition = kindNamed(kind);
@@ -213,7 +218,12 @@ describe('the dockyard.dev API on a real apiserver', () => {
     });
 
     it('still takes changes to mutable fields', async () => {
-      const policy = await create({ apiVersion: `${group}/${version}`, kind: 'RetentionPolicy', metadata: { name: 'rescheduled' }, spec: validRetentionPolicySpec });
+      const policy = await create({
+        apiVersion: `${group}/${version}`,
+        kind: 'RetentionPolicy',
+        metadata: { name: 'rescheduled' },
+        spec: validRetentionPolicySpec,
+      });
       const rescheduled = await replace({ ...policy, spec: { ...policy.spec, schedule: '0 5 * * *', dryRun: true } });
       expect(rescheduled.spec).toMatchObject({ schedule: '0 5 * * *', dryRun: true });
     });

@@ -14,7 +14,13 @@ const chart = join(root, 'charts/dockyard');
 
 /** helm as built with the control plane; against an external cluster, whatever helm is on PATH. */
 const helm = inject('binDir') ? join(inject('binDir'), 'helm') : 'helm';
-const helmAvailable = helm === 'helm' ? await run('helm', ['version']).then(() => true, () => false) : existsSync(helm);
+const helmAvailable =
+  helm === 'helm'
+    ? await run('helm', ['version']).then(
+        () => true,
+        () => false,
+      )
+    : existsSync(helm);
 
 type Container = { name: string; args?: string[]; resources?: unknown; securityContext?: unknown; readinessProbe?: unknown; livenessProbe?: unknown };
 type Workload = KubeObject & { spec: { template: { spec: { containers: Container[]; securityContext?: unknown } } } };
@@ -80,7 +86,9 @@ describe.skipIf(!helmAvailable)('the Helm chart', () => {
     expect(fromChart.securityContext).toEqual(fromManifests.securityContext);
     expect(fromChart.readinessProbe).toEqual(fromManifests.readinessProbe);
     expect(fromChart.livenessProbe).toEqual(fromManifests.livenessProbe);
-    expect(only<Workload>(rendered, 'Deployment').spec.template.spec.securityContext).toEqual(only<Workload>(manifests, 'Deployment').spec.template.spec.securityContext);
+    expect(only<Workload>(rendered, 'Deployment').spec.template.spec.securityContext).toEqual(
+      only<Workload>(manifests, 'Deployment').spec.template.spec.securityContext,
+    );
   });
 
   it('turns pullSecretSources into the operator flag, and leaves it out by default', async () => {
@@ -92,8 +100,11 @@ describe.skipIf(!helmAvailable)('the Helm chart', () => {
   it('renders objects the apiserver accepts (server-side dry run)', async () => {
     const { stdout } = await run(helm, ['template', namespace, chart, '--namespace', namespace]);
     const applied = await new Promise<string>((resolve, reject) => {
-      const child = execFile('kubectl', ['apply', '--server-side', '--dry-run=server', '--field-manager=chart-test', '-f', '-'], { env: { ...process.env, KUBECONFIG: inject('kubeconfig') } }, (error, out, err) =>
-        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+      const child = execFile(
+        'kubectl',
+        ['apply', '--server-side', '--dry-run=server', '--field-manager=chart-test', '-f', '-'],
+        { env: { ...process.env, KUBECONFIG: inject('kubeconfig') } },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
       );
       child.stdin?.end(stdout);
     });

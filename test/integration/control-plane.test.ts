@@ -120,7 +120,11 @@ describe.skipIf(inject('externalCluster'))('local control plane', () => {
     });
     await core.deleteNamespacedConfigMap({ name: 'owner', namespace, propagationPolicy: 'Background' });
     await eventually(
-      () => core.readNamespacedConfigMap({ name: 'child', namespace }).then(() => false, (error: unknown) => isNotFound(error)),
+      () =>
+        core.readNamespacedConfigMap({ name: 'child', namespace }).then(
+          () => false,
+          (error: unknown) => isNotFound(error),
+        ),
       { what: 'the garbage collector to delete ConfigMap child', timeoutMs: 60_000 },
     );
   });

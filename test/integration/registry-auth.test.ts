@@ -49,7 +49,13 @@ class NotificationSink {
 }
 
 /** Pulls a manifest and its config blob with these credentials (or none); returns the manifest's status. */
-async function pull(server: RunningAuthServer, credential: Credential | undefined, repository: string, reference: string, image?: BuiltManifest): Promise<number> {
+async function pull(
+  server: RunningAuthServer,
+  credential: Credential | undefined,
+  repository: string,
+  reference: string,
+  image?: BuiltManifest,
+): Promise<number> {
   const client = new TokenAuthClient(credential);
   const manifest = await client.fetch(`${server.url}/v2/${repository}/manifests/${reference}`, { headers: { accept } });
   await manifest.arrayBuffer();
@@ -62,7 +68,9 @@ async function pull(server: RunningAuthServer, credential: Credential | undefine
 
 async function tokenStatus(server: RunningAuthServer, credential: Credential): Promise<number> {
   const authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
-  const response = await fetch(`${server.url}/auth/token?service=${name}.${namespace}.dockyard.dev&scope=repository:apps/web:pull`, { headers: { authorization } });
+  const response = await fetch(`${server.url}/auth/token?service=${name}.${namespace}.dockyard.dev&scope=repository:apps/web:pull`, {
+    headers: { authorization },
+  });
   await response.arrayBuffer();
   return response.status;
 }
@@ -70,7 +78,14 @@ async function tokenStatus(server: RunningAuthServer, credential: Credential): P
 /** The operator's next reconcile: plan from what the auth and credential Secrets hold now. */
 function nextPlan(previous: CredentialPlan, overrides: Partial<Parameters<typeof planCredentials>[0]>): CredentialPlan {
   const known = Object.fromEntries(roles.map((role) => [role, readCredentialSecret(credentialSecretData(previous.credentials[role], ['localhost:5000']))]));
-  return planCredentials({ identities: previous.identities, known, rotation: spec.auth?.credentialRotation, rotationRequest: undefined, now: new Date(), ...overrides });
+  return planCredentials({
+    identities: previous.identities,
+    known,
+    rotation: spec.auth?.credentialRotation,
+    rotationRequest: undefined,
+    now: new Date(),
+    ...overrides,
+  });
 }
 
 describe.skipIf(inject('externalCluster')).each(flavors)('registry auth (%s)', (flavor) => {
@@ -168,7 +183,11 @@ describe.skipIf(inject('externalCluster')).each(flavors)('registry auth (%s)', (
     const next = staged.credentials.pull.staged!;
     expect(staged.credentials.pull.published).toEqual(old);
     dockyard.updateIdentities(staged);
-    await eventually(async () => (await tokenStatus(front, next)) === 200, { what: 'the staged pull credential to be accepted', timeoutMs: 10_000, intervalMs: 100 });
+    await eventually(async () => (await tokenStatus(front, next)) === 200, {
+      what: 'the staged pull credential to be accepted',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     expect(await pull(front, old, 'apps/web', 'v1')).toBe(200);
 
     // Step 2, after the propagation delay: the new one is handed out, the old one overlaps.
@@ -193,10 +212,7 @@ describe.skipIf(inject('externalCluster')).each(flavors)('registry auth (%s)', (
     const logs = dockyard.authServerLogs();
     expect(logs).toContain('issued a token');
     expect(logs).toContain(credential('pull').username);
-    const secrets = [
-      ...roles.map((role) => credential(role).password),
-      ...plan.identities.identities.map((record) => record.passwordHash.split('$')[2]!),
-    ];
+    const secrets = [...roles.map((role) => credential(role).password), ...plan.identities.identities.map((record) => record.passwordHash.split('$')[2]!)];
     for (const secret of secrets) expect(logs).not.toContain(secret);
     expect(logs).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\.eyJ/); // a JWS
   });

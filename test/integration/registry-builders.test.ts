@@ -22,7 +22,6 @@ import { dockyardSamples } from '../support/samples.ts';
 import { canonicalQuantities } from '../unit/controllers/registry/canonical-quantities.ts';
 import { deploymentInputs } from '../unit/controllers/registry/registries.ts';
 
-
 describe('the registry builders against a real apiserver', () => {
   let kubeConfig: KubeConfig;
   let client: KubeClient;

@@ -49,7 +49,13 @@ export class DockyardRegistry {
   private authSecret: Record<string, string>;
   private readonly authServers: RunningAuthServer[] = [];
 
-  private constructor(options: DockyardRegistryOptions, registry: LocalRegistry, authVolume: SecretVolume, authSecret: Record<string, string>, workDir: string) {
+  private constructor(
+    options: DockyardRegistryOptions,
+    registry: LocalRegistry,
+    authVolume: SecretVolume,
+    authSecret: Record<string, string>,
+    workDir: string,
+  ) {
     this.options = options;
     this.registry = registry;
     this.authVolume = authVolume;
@@ -144,7 +150,13 @@ export class DockyardRegistry {
  * until its /healthz at `url` answers 200. When it does not, it is stopped and the error carries
  * the end of its log.
  */
-export async function startAuthServerProcess(options: { main: string; args: string[]; url: string; logFile: string; processes: ProcessRegistry }): Promise<ManagedProcess> {
+export async function startAuthServerProcess(options: {
+  main: string;
+  args: string[];
+  url: string;
+  logFile: string;
+  processes: ProcessRegistry;
+}): Promise<ManagedProcess> {
   const process = new ManagedProcess(
     { name: `auth-server ${options.url}`, command: globalThis.process.execPath, args: [options.main, ...options.args], logFile: options.logFile },
     options.processes,

@@ -77,8 +77,7 @@ export const Quantity = z
 
 export const Duration = z.string().max(32).regex(goDurationPattern, { message: 'must be a Go duration such as 720h, 90m or 1h30m' });
 
-const cronMessage =
-  'must be a cron schedule of five fields (minute hour day-of-month month day-of-week), such as "0 3 * * *", or a macro such as @daily';
+const cronMessage = 'must be a cron schedule of five fields (minute hour day-of-month month day-of-week), such as "0 3 * * *", or a macro such as @daily';
 
 // Checked by a rule rather than `pattern`: the apiserver quotes a failed pattern in its message,
 // and two kilobytes of regular expression would bury what the user needs to read.

@@ -25,10 +25,7 @@ const PersistentVolumeClaimStorage = z.strictObject({
 });
 
 const EmptyDirStorage = z.strictObject({
-  medium: z
-    .enum(['Disk', 'Memory'])
-    .default('Disk')
-    .describe("Disk (the node's filesystem) or Memory (tmpfs, counted against the container's memory)."),
+  medium: z.enum(['Disk', 'Memory']).default('Disk').describe("Disk (the node's filesystem) or Memory (tmpfs, counted against the container's memory)."),
   sizeLimit: Quantity.optional().describe('Upper bound of the volume, such as 5Gi; the Pod is evicted above it.'),
 });
 
@@ -44,7 +41,7 @@ const S3Storage = z.strictObject({
   rootDirectory: z
     .string()
     .max(255)
-    .regex(/^\/[A-Za-z0-9._\/-]*$/, { message: 'must be an absolute path such as /registry' })
+    .regex(/^\/[A-Za-z0-9._/-]*$/, { message: 'must be an absolute path such as /registry' })
     .optional()
     .describe('Prefix of every object the registry writes, such as /registry.'),
   forcePathStyle: z.boolean().default(false).describe('Address the bucket as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT, as most S3-compatible services need.'),
@@ -64,7 +61,9 @@ const RegistryStorage = withTransitionRules(
       deletionPolicy: z
         .enum(['Retain', 'Delete'])
         .default('Retain')
-        .describe('What happens to the stored images when the Registry is deleted: Retain (the default) keeps the claim or bucket contents; Delete removes them.'),
+        .describe(
+          'What happens to the stored images when the Registry is deleted: Retain (the default) keeps the claim or bucket contents; Delete removes them.',
+        ),
     }),
     [exactlyOneOf(storageKinds)],
   ),
@@ -78,8 +77,12 @@ const RegistryStorage = withTransitionRules(
 
 const CredentialRotation = withRules(
   z.strictObject({
-    period: Duration.default('720h').describe('How long a generated credential is used before the next one replaces it, as a Go duration (720h is 30 days). At least 1h.'),
-    overlap: Duration.default('24h').describe('How long the previous credential stays valid after a rotation, so no pull fails while Secrets propagate. Shorter than period.'),
+    period: Duration.default('720h').describe(
+      'How long a generated credential is used before the next one replaces it, as a Go duration (720h is 30 days). At least 1h.',
+    ),
+    overlap: Duration.default('24h').describe(
+      'How long the previous credential stays valid after a rotation, so no pull fails while Secrets propagate. Shorter than period.',
+    ),
   }),
   [
     {
@@ -150,7 +153,7 @@ const NodeAccess = z.strictObject({
     .int()
     .min(1)
     .max(65535)
-    .describe('Port on every node\'s loopback where a DaemonSet proxy forwards to the registry, so kubelets pull images as localhost:PORT/....'),
+    .describe("Port on every node's loopback where a DaemonSet proxy forwards to the registry, so kubelets pull images as localhost:PORT/...."),
 });
 
 const PullThroughProxy = z.strictObject({
@@ -175,9 +178,7 @@ const PullSecrets = z.strictObject({
 });
 
 const GarbageCollection = z.strictObject({
-  schedule: CronSchedule.describe(
-    'When to collect, as a cron schedule such as "0 4 * * *". The registry is read-only (maintenance) while the collector runs.',
-  ),
+  schedule: CronSchedule.describe('When to collect, as a cron schedule such as "0 4 * * *". The registry is read-only (maintenance) while the collector runs.'),
   deleteUntagged: z.boolean().default(false).describe('Also delete manifests that no tag points at (garbage-collect --delete-untagged).'),
   suspend: z.boolean().default(false).describe('Skip scheduled collections while true.'),
 });
@@ -210,7 +211,12 @@ export const RegistrySpec = withTransitionRules(
   withRules(
     z.strictObject({
       image: ImageReference.optional().describe(`Image of the registry (CNCF distribution 2.8 or 3.x); ${defaultRegistryImage} when omitted.`),
-      replicas: z.int().min(1).max(10).optional().describe(`Number of registry Pods; ${defaultReplicas} when omitted. More than one needs shared storage (s3, or a ReadWriteMany claim).`),
+      replicas: z
+        .int()
+        .min(1)
+        .max(10)
+        .optional()
+        .describe(`Number of registry Pods; ${defaultReplicas} when omitted. More than one needs shared storage (s3, or a ReadWriteMany claim).`),
       resources: ResourceRequirements.optional().describe('Compute resources of the registry container.'),
       placement: Placement.optional().describe('Where the registry Pods may run.'),
       storage: RegistryStorage.optional().describe(
@@ -222,9 +228,7 @@ export const RegistrySpec = withTransitionRules(
       tls: RegistryTls.optional().describe('Serve HTTPS with a certificate from a Secret or from cert-manager; plain HTTP inside the cluster when omitted.'),
       service: RegistryService.optional().describe('The Service in front of the registry; a ClusterIP Service on port 5000 when omitted.'),
       ingress: RegistryIngress.optional().describe('Expose the registry outside the cluster through an Ingress.'),
-      nodeAccess: NodeAccess.optional().describe(
-        'Make the registry reachable as localhost:PORT on every node, for kubelets that cannot resolve cluster DNS.',
-      ),
+      nodeAccess: NodeAccess.optional().describe('Make the registry reachable as localhost:PORT on every node, for kubelets that cannot resolve cluster DNS.'),
       proxy: PullThroughProxy.optional().describe('Run the registry as a pull-through cache of a remote registry.'),
       pullSecrets: PullSecrets.optional().describe('Replicate a pull Secret for this registry into matching namespaces and ServiceAccounts.'),
       garbageCollection: GarbageCollection.optional().describe('Free the storage of deleted images on a schedule.'),

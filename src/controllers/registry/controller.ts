@@ -64,7 +64,7 @@ export function registryController(options: RegistryControllerOptions): Controll
     ],
     maxConcurrentReconciles: 4,
     permissions: [
-      ...needs(['get', 'patch', 'delete'], resources.secrets, 'credentials, config and pull Secret copies; users\' Secrets the spec names'),
+      ...needs(['get', 'patch', 'delete'], resources.secrets, "credentials, config and pull Secret copies; users' Secrets the spec names"),
       ...needs(['patch'], resources.deployments, 'the registry Deployment'),
       ...needs(['patch'], resources.services, 'the registry Service'),
       ...needs(['patch'], resources.claims, 'the registry storage claim'),
@@ -122,7 +122,10 @@ async function reportUnreadable(object: KubeObject, context: ReconcileContext<Ku
   const generation = object.metadata?.generation;
   const message = `the spec cannot be read: ${problems.replaceAll('\n', '; ')}`;
   let conditions = ((object as { status?: { conditions?: Condition[] } }).status?.conditions ?? []) as Condition[];
-  for (const [type, status] of [[conditionTypes.ready, 'False'], [conditionTypes.degraded, 'True']] as const) {
+  for (const [type, status] of [
+    [conditionTypes.ready, 'False'],
+    [conditionTypes.degraded, 'True'],
+  ] as const) {
     conditions = setCondition(conditions, { type, status, reason: degradedReasons.invalidSpec, message }, { observedGeneration: generation });
   }
   if (await context.writeStatus({ ...(generation !== undefined ? { observedGeneration: generation } : {}), phase: 'Failed', conditions })) {

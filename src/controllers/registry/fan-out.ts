@@ -109,7 +109,6 @@ async function patchServiceAccounts(
   return wrote;
 }
 
-
 /**
  * Everything the finalizer undoes when a Registry goes: every copy (with our ServiceAccount
  * entries), and our entries on ServiceAccounts of the Registry's own namespace, whose holder is

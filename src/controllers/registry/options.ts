@@ -21,5 +21,10 @@ export function mayFanOutAcrossNamespaces(options: RegistryControllerOptions, na
 export function parsePullSecretSources(value: string | undefined): ReadonlySet<string> | '*' {
   if (value === undefined || value.trim() === '') return new Set();
   if (value.trim() === '*') return '*';
-  return new Set(value.split(',').map((namespace) => namespace.trim()).filter(Boolean));
+  return new Set(
+    value
+      .split(',')
+      .map((namespace) => namespace.trim())
+      .filter(Boolean),
+  );
 }

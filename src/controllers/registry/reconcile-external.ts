@@ -92,7 +92,11 @@ async function readCredential(context: ReconcileContext<KubeObject>, namespace: 
   return readCredentialSecret((await getSecret(context, namespace, name))?.data).published;
 }
 
-async function readKey(context: ReconcileContext<KubeObject>, namespace: string, ref: { kind: string; name: string; key: string }): Promise<string | undefined> {
+async function readKey(
+  context: ReconcileContext<KubeObject>,
+  namespace: string,
+  ref: { kind: string; name: string; key: string },
+): Promise<string | undefined> {
   if (ref.kind === 'Secret') {
     return secretText((await getSecret(context, namespace, ref.name))?.data, ref.key);
   }

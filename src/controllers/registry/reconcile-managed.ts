@@ -83,9 +83,7 @@ export async function reconcileManagedRegistry(
     { clusterDomain: options.clusterDomain },
   );
   const { conditions, ...summary } = derived;
-  await context.writeStatus(
-    composeStatus(registry, summary, conditions, { plan: fanOut?.plan, secretName: fanOut ? pullSecretName(registry) : undefined }),
-  );
+  await context.writeStatus(composeStatus(registry, summary, conditions, { plan: fanOut?.plan, secretName: fanOut ? pullSecretName(registry) : undefined }));
 
   const waits = [
     nextReviewAt === undefined ? undefined : Math.max(1_000, nextReviewAt.getTime() - Date.now()),

@@ -27,10 +27,20 @@ export function recordChanges(
     context.recordEvent({ type: 'Normal', reason: 'Applied', action: 'Reconcile', note: listNote('applied ', changes.written) });
   }
   if (changes.fanOut !== undefined && changes.fanOut.changed.length > 0) {
-    context.recordEvent({ type: 'Normal', reason: 'PullSecretDistributed', action: 'Reconcile', note: listNote('placed the pull Secret in ', changes.fanOut.changed) });
+    context.recordEvent({
+      type: 'Normal',
+      reason: 'PullSecretDistributed',
+      action: 'Reconcile',
+      note: listNote('placed the pull Secret in ', changes.fanOut.changed),
+    });
   }
   if (changes.fanOut !== undefined && changes.fanOut.removed.length > 0) {
-    context.recordEvent({ type: 'Normal', reason: 'PullSecretWithdrawn', action: 'Reconcile', note: listNote('removed the pull Secret from ', changes.fanOut.removed) });
+    context.recordEvent({
+      type: 'Normal',
+      reason: 'PullSecretWithdrawn',
+      action: 'Reconcile',
+      note: listNote('removed the pull Secret from ', changes.fanOut.removed),
+    });
   }
   const credentialEvents = changes.credentialEvents ?? [];
   if (credentialEvents.length > 0) {
@@ -39,7 +49,10 @@ export function recordChanges(
       type: 'Normal',
       reason: 'CredentialsChanged',
       action: 'RotateCredentials',
-      note: listNote('credentials: ', credentialEvents.map((event) => `${event.role} ${event.username} ${event.change}`)),
+      note: listNote(
+        'credentials: ',
+        credentialEvents.map((event) => `${event.role} ${event.username} ${event.change}`),
+      ),
     });
   }
 }

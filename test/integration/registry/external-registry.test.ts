@@ -32,10 +32,13 @@ describe.skipIf(inject('externalCluster'))('an external registry', () => {
       body: { metadata: { name: credentialsSecret }, stringData: { username: plan.credentials.pull.published.username, password } },
     });
   const waitForCondition = (what: string, check: (registry: RegistryObject) => boolean) =>
-    eventually(async () => {
-      const registry = await testbed.getRegistry(owner, name);
-      return check(registry) ? registry : undefined;
-    }, { what, timeoutMs: 30_000 });
+    eventually(
+      async () => {
+        const registry = await testbed.getRegistry(owner, name);
+        return check(registry) ? registry : undefined;
+      },
+      { what, timeoutMs: 30_000 },
+    );
 
   beforeAll(async () => {
     plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
@@ -52,7 +55,10 @@ describe.skipIf(inject('externalCluster'))('an external registry', () => {
     testbed = await RegistryTestbed.start(inject('binDir'), { pullSecretSources: owner });
     await testbed.createNamespace(owner);
     await testbed.createNamespace(consumer, { 'pulls-from': owner });
-    await testbed.core.createNamespacedSecret({ namespace: owner, body: { metadata: { name: credentialsSecret }, stringData: { username: 'placeholder', password: 'placeholder' } } });
+    await testbed.core.createNamespacedSecret({
+      namespace: owner,
+      body: { metadata: { name: credentialsSecret }, stringData: { username: 'placeholder', password: 'placeholder' } },
+    });
     await setPassword(plan.credentials.pull.published.password);
     await testbed.createRegistry(owner, name, {
       external: { url: front.url, credentialsSecretRef: { name: credentialsSecret } },
@@ -73,10 +79,15 @@ describe.skipIf(inject('externalCluster'))('an external registry', () => {
       what: 'the pull Secret in the consumer namespace',
       timeoutMs: 30_000,
     });
-    const auths = (JSON.parse(decodeSecretData(copy.data ?? {})[credentialSecretKeys.dockerConfig]!) as { auths: Record<string, { username: string; password: string }> }).auths;
+    const auths = (
+      JSON.parse(decodeSecretData(copy.data ?? {})[credentialSecretKeys.dockerConfig]!) as { auths: Record<string, { username: string; password: string }> }
+    ).auths;
     expect(Object.keys(auths)).toEqual([host]);
     expect(auths[host]).toMatchObject(plan.credentials.pull.published);
-    for (const read of [() => testbed.apps.readNamespacedDeployment({ namespace: owner, name: childNames(name).workload }), () => testbed.core.readNamespacedService({ namespace: owner, name: childNames(name).workload })]) {
+    for (const read of [
+      () => testbed.apps.readNamespacedDeployment({ namespace: owner, name: childNames(name).workload }),
+      () => testbed.core.readNamespacedService({ namespace: owner, name: childNames(name).workload }),
+    ]) {
       await expect(read()).rejects.toSatisfy(isNotFound);
     }
   });

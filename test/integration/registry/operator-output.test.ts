@@ -50,7 +50,10 @@ describe.skipIf(inject('externalCluster'))('what the operator writes, run for re
     await testbed.createNamespace(consumer, { 'pulls-from': owner });
     await testbed.createRegistry(owner, name, { storage: { emptyDir: {} }, pullSecrets: { namespaceSelector: { matchLabels: { 'pulls-from': owner } } } });
     await testbed.waitForReady(owner, name);
-    const pullCopy = await eventually(() => secret(consumer, names.pull).catch(() => undefined), { what: 'the pull Secret in the consumer namespace', timeoutMs: 30_000 });
+    const pullCopy = await eventually(() => secret(consumer, names.pull).catch(() => undefined), {
+      what: 'the pull Secret in the consumer namespace',
+      timeoutMs: 30_000,
+    });
 
     const deployment = await testbed.apps.readNamespacedDeployment({ namespace: owner, name: names.workload });
     const containers = deployment.spec?.template.spec?.containers ?? [];
@@ -58,7 +61,9 @@ describe.skipIf(inject('externalCluster'))('what the operator writes, run for re
     const config = await secret(owner, names.config);
     const auth = await secret(owner, names.auth);
     push = await secret(owner, names.push).then((data) => ({ username: data[credentialSecretKeys.username]!, password: data[credentialSecretKeys.password]! }));
-    const dockerConfig = JSON.parse(pullCopy[credentialSecretKeys.dockerConfig]!) as { auths: Record<string, { username: string; password: string; auth: string }> };
+    const dockerConfig = JSON.parse(pullCopy[credentialSecretKeys.dockerConfig]!) as {
+      auths: Record<string, { username: string; password: string; auth: string }>;
+    };
     endpoints = Object.keys(dockerConfig.auths);
     const entry = Object.values(dockerConfig.auths)[0]!;
     expect(Buffer.from(entry.auth, 'base64').toString()).toBe(`${entry.username}:${entry.password}`);
@@ -72,14 +77,18 @@ describe.skipIf(inject('externalCluster'))('what the operator writes, run for re
     const env: Record<string, string> = {};
     for (const variable of container(containerNames.registry).env ?? []) {
       const reference = variable.valueFrom?.secretKeyRef;
-      env[variable.name] = reference ? (await secret(owner, reference.name!))[reference.key]! : variable.value ?? '';
+      env[variable.name] = reference ? (await secret(owner, reference.name!))[reference.key]! : (variable.value ?? '');
     }
     registry = await LocalRegistry.start({
       flavor: 'distribution-3',
       binDir: inject('binDir'),
       env,
       config: ({ port, storageDirectory }) => {
-        const document = parse(config['config.yml']!) as { http: { addr: string }; storage: { filesystem?: { rootdirectory: string } }; auth: { token: { rootcertbundle: string } } };
+        const document = parse(config['config.yml']!) as {
+          http: { addr: string };
+          storage: { filesystem?: { rootdirectory: string } };
+          auth: { token: { rootcertbundle: string } };
+        };
         expect(document.storage.filesystem?.rootdirectory).toBe(paths.storage);
         expect(document.auth.token.rootcertbundle).toBe(paths.tokenCertificateFile);
         document.http.addr = `127.0.0.1:${port}`;

@@ -14,11 +14,18 @@ describe.skipIf(inject('externalCluster'))('pull Secret fan-out', () => {
   let testbed: RegistryTestbed;
 
   const secretIn = (namespace: string) => testbed.core.readNamespacedSecret({ namespace, name: 'shared-pull' });
-  const hasSecret = (namespace: string) => secretIn(namespace).then(() => true, (error: unknown) => (isNotFound(error) ? false : Promise.reject(error)));
+  const hasSecret = (namespace: string) =>
+    secretIn(namespace).then(
+      () => true,
+      (error: unknown) => (isNotFound(error) ? false : Promise.reject(error)),
+    );
   const pullSecretsOf = async (namespace: string, name: string) =>
     ((await testbed.core.readNamespacedServiceAccount({ namespace, name })).imagePullSecrets ?? []).map((reference) => reference.name);
   const label = (namespace: string, value: string | null) =>
-    testbed.core.patchNamespace({ name: namespace, body: [{ op: value === null ? 'remove' : 'add', path: `/metadata/labels/${selectorLabel}`, ...(value === null ? {} : { value }) }] });
+    testbed.core.patchNamespace({
+      name: namespace,
+      body: [{ op: value === null ? 'remove' : 'add', path: `/metadata/labels/${selectorLabel}`, ...(value === null ? {} : { value }) }],
+    });
 
   beforeAll(async () => {
     testbed = await RegistryTestbed.start(inject('binDir'), { pullSecretSources: source });

@@ -130,7 +130,8 @@ describe.skipIf(inject('externalCluster'))('Registry controller', () => {
     expect(kept.status?.phase).toBe('Bound');
     // The ServiceAccount entry went with the Registry (its finalizer), the account itself stays.
     await eventually(
-      async () => !((await testbed.core.readNamespacedServiceAccount({ namespace, name: 'default' })).imagePullSecrets ?? []).some((r) => r.name === 'main-pull'),
+      async () =>
+        !((await testbed.core.readNamespacedServiceAccount({ namespace, name: 'default' })).imagePullSecrets ?? []).some((r) => r.name === 'main-pull'),
       { what: 'main-pull to leave ServiceAccount default' },
     );
   });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AppsV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import type { RegistryStatus } from '../../../src/api/v1alpha1/registry.ts';
 import { resources } from '../../../src/controllers/registry/resources.ts';
@@ -48,7 +48,19 @@ export class RegistryTestbed {
       const operator = OperatorProcess.startDockyard({
         name: operatorUser,
         bundled: true,
-        args: ['--kubeconfig', kubeconfig, '--health-addr', '127.0.0.1:0', '--log-level', 'debug', '--no-leader-elect', '--image', 'dockyard:test', '--pull-secret-sources', options.pullSecretSources],
+        args: [
+          '--kubeconfig',
+          kubeconfig,
+          '--health-addr',
+          '127.0.0.1:0',
+          '--log-level',
+          'debug',
+          '--no-leader-elect',
+          '--image',
+          'dockyard:test',
+          '--pull-secret-sources',
+          options.pullSecretSources,
+        ],
       });
       return new RegistryTestbed(plane, operator);
     } catch (error) {
@@ -94,14 +106,25 @@ export class RegistryTestbed {
   async reconcileNow(namespace: string, name: string, label: string): Promise<void> {
     const from = Date.now();
     await this.client.patch(resources.registries, { namespace, name }, 'merge', { metadata: { labels: { 'test.dockyard.dev/nudge': label } } });
-    await this.operator.waitForLog((line) => line.msg === 'reconciled' && line['key'] === `${namespace}/${name}` && Date.parse(line.time) > from, `a reconcile of ${namespace}/${name} after label ${label}`, {
-      timeoutMs: 30_000,
-    });
+    await this.operator.waitForLog(
+      (line) => line.msg === 'reconciled' && line['key'] === `${namespace}/${name}` && Date.parse(line.time) > from,
+      `a reconcile of ${namespace}/${name} after label ${label}`,
+      {
+        timeoutMs: 30_000,
+      },
+    );
   }
 
   /** Resolves once `read` answers 404. */
   async waitForGone(read: () => Promise<unknown>, what: string): Promise<void> {
-    await eventually(() => read().then(() => false, (error: unknown) => isNotFound(error)), { what, timeoutMs: 60_000 });
+    await eventually(
+      () =>
+        read().then(
+          () => false,
+          (error: unknown) => isNotFound(error),
+        ),
+      { what, timeoutMs: 60_000 },
+    );
   }
 }
 

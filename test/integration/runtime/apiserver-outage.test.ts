@@ -52,4 +52,3 @@ describe('an operator living through a kube-apiserver outage', () => {
     expect((await fetch(`${await operator.healthUrl()}/readyz`)).status).toBe(200);
   });
 });
-

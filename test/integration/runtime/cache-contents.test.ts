@@ -32,10 +32,23 @@ describe('what an informer source hands to the cache', () => {
     expect(page.items).toHaveLength(1);
     const listed = page.items[0]!;
     expect(listed.metadata).not.toHaveProperty('managedFields');
-    expect(listed).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shape', labels: { tier: 'a' }, uid: written.metadata?.uid }, data: { key: 'value' } });
+    expect(listed).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'shape', labels: { tier: 'a' }, uid: written.metadata?.uid },
+      data: { key: 'value' },
+    });
 
-    const events = source.watch({ resourceVersion: page.metadata.resourceVersion ?? '', timeoutSeconds: 30, signal: AbortSignal.timeout(20_000) })[Symbol.asyncIterator]();
-    await client.patch(configMaps, { namespace, name: 'shape' }, 'apply', { ...applied, data: { key: 'changed' } }, { fieldManager: 'cache-test', force: true });
+    const events = source
+      .watch({ resourceVersion: page.metadata.resourceVersion ?? '', timeoutSeconds: 30, signal: AbortSignal.timeout(20_000) })
+      [Symbol.asyncIterator]();
+    await client.patch(
+      configMaps,
+      { namespace, name: 'shape' },
+      'apply',
+      { ...applied, data: { key: 'changed' } },
+      { fieldManager: 'cache-test', force: true },
+    );
     const first = await events.next();
     await events.return?.();
     expect(first.done).toBe(false);

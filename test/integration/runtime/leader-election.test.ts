@@ -53,8 +53,7 @@ describe('leader election between two operator processes', () => {
     for (const name of sources) await createSource(core, namespace, `${name}-x1`, { value: name });
     for (const name of sources) await derivedData(core, namespace, `${name}-x1`, { value: name });
 
-    const reconciledKeys = (operator: OperatorProcess) =>
-      new Set(operator.logs.filter((line) => line.msg === 'reconciled').map((line) => String(line['key'])));
+    const reconciledKeys = (operator: OperatorProcess) => new Set(operator.logs.filter((line) => line.msg === 'reconciled').map((line) => String(line['key'])));
     for (const name of sources) expect(reconciledKeys(leader)).toContain(`${namespace}/${name}-x1`);
     expect(reconciledKeys(standby).size).toBe(0);
     expect(standby.count('started controllers')).toBe(0);

@@ -31,7 +31,8 @@ export class OperatorProcess {
    */
   private constructor(name: string, argv: string[], env: Record<string, string>, cgroupProcs?: string) {
     this.name = name;
-    const [command, args] = cgroupProcs === undefined ? [process.execPath, argv] : ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroupProcs, process.execPath, ...argv]];
+    const [command, args] =
+      cgroupProcs === undefined ? [process.execPath, argv] : ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroupProcs, process.execPath, ...argv]];
     this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface(this.child.stdout!).on('line', (line) => {
       try {
@@ -50,7 +51,17 @@ export class OperatorProcess {
 
   /** Starts the fixture operator with `--kubeconfig`, a free health port, debug logs and `args`. */
   static start(options: { name: string; kubeconfig: string; args?: string[]; env?: Record<string, string> }): OperatorProcess {
-    const args = ['--kubeconfig', options.kubeconfig, '--health-addr', '127.0.0.1:0', '--log-level', 'debug', '--identity', options.name, ...(options.args ?? [])];
+    const args = [
+      '--kubeconfig',
+      options.kubeconfig,
+      '--health-addr',
+      '127.0.0.1:0',
+      '--log-level',
+      'debug',
+      '--identity',
+      options.name,
+      ...(options.args ?? []),
+    ];
     return new OperatorProcess(options.name, [fixture, ...args], options.env ?? {});
   }
 
@@ -58,7 +69,14 @@ export class OperatorProcess {
    * Starts the real `dockyard operator` (its registered controllers) with exactly `args`: from
    * src/main.ts, or with `bundled` from dist/dockyard/ (`make build`), which is what the image runs.
    */
-  static startDockyard(options: { name: string; args: string[]; env?: Record<string, string>; bundled?: boolean; nodeFlags?: string[]; cgroupProcs?: string }): OperatorProcess {
+  static startDockyard(options: {
+    name: string;
+    args: string[];
+    env?: Record<string, string>;
+    bundled?: boolean;
+    nodeFlags?: string[];
+    cgroupProcs?: string;
+  }): OperatorProcess {
     const entry = options.bundled ? bundledDockyardMain() : dockyardMain;
     return new OperatorProcess(options.name, [...(options.nodeFlags ?? []), entry, 'operator', ...options.args], options.env ?? {}, options.cgroupProcs);
   }

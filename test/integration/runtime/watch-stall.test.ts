@@ -38,7 +38,11 @@ describe('a watch that silently stops delivering events', () => {
     await derivedData(core, namespace, 'missed', { value: 'only a relist can see me' }, 20_000);
 
     const stall = await operator.waitForMessage('watch went silent; relisting', { from: beforeChange });
-    const reconcile = await operator.waitForLog((line) => line.msg === 'reconciled' && line['key'] === `${namespace}/missed`, 'the reconcile of the missed source', { from: beforeChange });
+    const reconcile = await operator.waitForLog(
+      (line) => line.msg === 'reconciled' && line['key'] === `${namespace}/missed`,
+      'the reconcile of the missed source',
+      { from: beforeChange },
+    );
     expect(operator.logs.indexOf(stall)).toBeLessThan(operator.logs.indexOf(reconcile));
     expect(await metricValue(await operator.healthUrl(), 'dockyard_informer_restarts_total', { reason: 'stalled' })).toBeGreaterThan(0);
   });

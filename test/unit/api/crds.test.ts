@@ -41,9 +41,11 @@ describe('dockyard crds', () => {
   it('prints every CRD as one YAML stream without --output-dir', async () => {
     const documents = parseAllDocuments(await dockyard('crds')).map((document) => document.toJS() as { kind: string; metadata: { name: string } });
     expect(documents.map((document) => document.kind)).toEqual(['CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition']);
-    expect(documents.map((document) => document.metadata.name).sort()).toEqual(
-      ['imagerepositories.dockyard.dev', 'registries.dockyard.dev', 'retentionpolicies.dockyard.dev'],
-    );
+    expect(documents.map((document) => document.metadata.name).sort()).toEqual([
+      'imagerepositories.dockyard.dev',
+      'registries.dockyard.dev',
+      'retentionpolicies.dockyard.dev',
+    ]);
   });
 });
 
@@ -81,9 +83,11 @@ describe.each(kinds.map((kind) => [kind.kind, kind] as const))('the CRD of %s', 
         expect(node['anyOf'], path).toEqual([{ type: 'integer' }, { type: 'string' }]);
       } else {
         expect(node['anyOf'], path).toBeUndefined();
-        if (node['x-kubernetes-preserve-unknown-fields'] !== true) expect(['object', 'array', 'string', 'integer', 'number', 'boolean'], path).toContain(node['type']);
+        if (node['x-kubernetes-preserve-unknown-fields'] !== true)
+          expect(['object', 'array', 'string', 'integer', 'number', 'boolean'], path).toContain(node['type']);
       }
-      if (node['properties'] !== undefined) expect(node['additionalProperties'], `${path}: properties and additionalProperties exclude each other`).toBeUndefined();
+      if (node['properties'] !== undefined)
+        expect(node['additionalProperties'], `${path}: properties and additionalProperties exclude each other`).toBeUndefined();
     }
   });
 
@@ -95,7 +99,11 @@ describe.each(kinds.map((kind) => [kind.kind, kind] as const))('the CRD of %s', 
   it('bounds every string and list the CEL rules could see, to keep their cost estimate finite', () => {
     const unbounded = all
       .filter(({ path }) => path.startsWith('.spec'))
-      .filter(({ node }) => (node['type'] === 'string' && node['maxLength'] === undefined && node['enum'] === undefined) || (node['type'] === 'array' && node['maxItems'] === undefined))
+      .filter(
+        ({ node }) =>
+          (node['type'] === 'string' && node['maxLength'] === undefined && node['enum'] === undefined) ||
+          (node['type'] === 'array' && node['maxItems'] === undefined),
+      )
       .map(({ path }) => path);
     expect(unbounded).toEqual([]);
   });
@@ -103,7 +111,7 @@ describe.each(kinds.map((kind) => [kind.kind, kind] as const))('the CRD of %s', 
   it('keeps conditions as a map keyed by type, so patches merge per condition', () => {
     const conditions = all.find(({ path }) => path === '.status.conditions')?.node;
     expect(conditions).toMatchObject({ type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
-    expect((conditions?.['items'] as JsonSchemaProps)['required']).toContain('type');
+    expect((conditions!['items'] as JsonSchemaProps)['required']).toContain('type');
   });
 
   it('shows printer columns of fields that exist, with their types', () => {
@@ -121,7 +129,10 @@ describe.each(kinds.map((kind) => [kind.kind, kind] as const))('the CRD of %s', 
     for (const { path, node } of all) {
       for (const rule of (node['x-kubernetes-validations'] as { fieldPath?: string }[] | undefined) ?? []) {
         if (rule.fieldPath === undefined) continue;
-        expect(all.some((other) => other.path === `${path}${rule.fieldPath}`), `${path}: fieldPath ${rule.fieldPath}`).toBe(true);
+        expect(
+          all.some((other) => other.path === `${path}${rule.fieldPath}`),
+          `${path}: fieldPath ${rule.fieldPath}`,
+        ).toBe(true);
       }
     }
   });

@@ -11,7 +11,12 @@ const grammars: [string, z.ZodType, accepted: unknown[], rejected: unknown[]][] 
     ['0 3 * *', '0 3 * * * *', '60 * * * *', '0 24 * * *', '0 0 0 * *', '0 0 * 13 *', '0 0 * * 7', '@every 1h', 'TZ=UTC 0 3 * * *', '*/0 * * * *'],
   ],
   ['Go durations', Duration, ['720h', '90m', '1h30m', '1.5h', '300ms', '10us', '45s'], ['30d', '1 h', '-1h', 'h', '1H', '', '1h 30m']],
-  ['repository names', RepositoryName, ['web', 'apps/web', 'a/b/c', 'my-app', 'my__app', 'app.v2', 'a--b'], ['Apps', 'apps//web', '/apps', 'apps/', 'a_-b', '-web', 'web-']],
+  [
+    'repository names',
+    RepositoryName,
+    ['web', 'apps/web', 'a/b/c', 'my-app', 'my__app', 'app.v2', 'a--b'],
+    ['Apps', 'apps//web', '/apps', 'apps/', 'a_-b', '-web', 'web-'],
+  ],
   [
     'repository globs',
     RepositoryGlob,

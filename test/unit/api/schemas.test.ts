@@ -23,13 +23,10 @@ describe('samples', () => {
     expect(new Set(modes)).toEqual(new Set(['persistentVolumeClaim', 'emptyDir', 's3', 'external']));
   });
 
-  it.each(samples.map((sample) => [`${sample.file}: ${sample.object.kind} ${sample.object.metadata.name}`, sample] as const))(
-    '%s parses',
-    (_, sample) => {
-      const result = schemaOf(sample.object.kind).safeParse(sample.object);
-      expect(result.success, result.error && describeIssues(result.error)).toBe(true);
-    },
-  );
+  it.each(samples.map((sample) => [`${sample.file}: ${sample.object.kind} ${sample.object.metadata.name}`, sample] as const))('%s parses', (_, sample) => {
+    const result = schemaOf(sample.object.kind).safeParse(sample.object);
+    expect(result.success, result.error && describeIssues(result.error)).toBe(true);
+  });
 });
 
 // The examples of the product design must be accepted exactly as written; the samples carry them.
@@ -45,7 +42,10 @@ describe.skipIf(!existsSync(designDocument))('the examples of DESIGN.md', () => 
   it('are in the samples verbatim', () => {
     const examples = designExamples();
     expect(examples).toHaveLength(2);
-    for (const [example, file] of [[examples[0], 'registry-pvc.yaml'], [examples[1], 'retention-policy.yaml']] as const) {
+    for (const [example, file] of [
+      [examples[0], 'registry-pvc.yaml'],
+      [examples[1], 'retention-policy.yaml'],
+    ] as const) {
       expect(readFileSync(join(samplesDirectory, file), 'utf8')).toContain(example);
     }
   });

@@ -14,7 +14,9 @@ describe('withRules', () => {
   });
 
   it('carries the same rule and message as CEL', () => {
-    expect(schema.meta()?.[celValidationsKey]).toEqual([{ rule: '(has(self.a) ? 1 : 0) + (has(self.b) ? 1 : 0) == 1', message: 'exactly one of a or b must be set' }]);
+    expect(schema.meta()?.[celValidationsKey]).toEqual([
+      { rule: '(has(self.a) ? 1 : 0) + (has(self.b) ? 1 : 0) == 1', message: 'exactly one of a or b must be set' },
+    ]);
   });
 
   it('blames the field a rule names, on both sides', () => {
@@ -28,7 +30,7 @@ describe('withRules', () => {
 
   it('adds to the CEL rules already attached instead of replacing them', () => {
     const both = withTransitionRules(schema, [immutable('pair is immutable')]);
-    expect((both.meta()?.[celValidationsKey] as unknown[]).length).toBe(2);
+    expect((both.meta()![celValidationsKey] as unknown[]).length).toBe(2);
     expect(both.safeParse({}).success, 'the zod refinement survives too').toBe(false);
   });
 

@@ -53,6 +53,8 @@ describe('watchFiles', () => {
   });
 
   it('fails at start when a file is missing', async () => {
-    await expect(watchFiles([join(tmpdir(), 'dockyard-no-such-file')], { intervalMs: 10, onChange: () => undefined, onError: () => undefined })).rejects.toThrow('ENOENT');
+    await expect(
+      watchFiles([join(tmpdir(), 'dockyard-no-such-file')], { intervalMs: 10, onChange: () => undefined, onError: () => undefined }),
+    ).rejects.toThrow('ENOENT');
   });
 });

@@ -32,7 +32,14 @@ describe('rewriteRealm', () => {
 describe('proxy to distribution', () => {
   it('rewrites the realm of every challenge to the host the client used', async () => {
     upstream.handler = (_request, response) => {
-      response.writeHead(401, [['WWW-Authenticate', challenge], ['WWW-Authenticate', 'Basic realm="other"'], ['Content-Type', 'application/json']].flat());
+      response.writeHead(
+        401,
+        [
+          ['WWW-Authenticate', challenge],
+          ['WWW-Authenticate', 'Basic realm="other"'],
+          ['Content-Type', 'application/json'],
+        ].flat(),
+      );
       response.end('{"errors":[]}');
     };
     for (const host of [`127.0.0.1:${harness.port}`, `localhost:${harness.port}`, 'main-registry.team-a.svc:5000', 'registry.example.com', '[::1]:5000']) {
@@ -61,11 +68,25 @@ describe('proxy to distribution', () => {
     upstream.handler = (incoming, response) => {
       seen = incoming.headers;
       seenUrl = incoming.url ?? '';
-      response.writeHead(200, { connection: 'x-upstream-private', 'x-upstream-private': '1', 'keep-alive': 'timeout=99', 'docker-distribution-api-version': 'registry/2.0' }).end('{}');
+      response
+        .writeHead(200, {
+          connection: 'x-upstream-private',
+          'x-upstream-private': '1',
+          'keep-alive': 'timeout=99',
+          'docker-distribution-api-version': 'registry/2.0',
+        })
+        .end('{}');
     };
     const reply = await send(harness.port, {
       path: '/v2/apps/web/tags/list?n=10&last=b',
-      headers: { host: 'localhost:5000', connection: 'keep-alive, x-private', 'x-private': '1', te: 'trailers', authorization: 'Bearer t', 'x-forwarded-for': '10.0.0.9' },
+      headers: {
+        host: 'localhost:5000',
+        connection: 'keep-alive, x-private',
+        'x-private': '1',
+        te: 'trailers',
+        authorization: 'Bearer t',
+        'x-forwarded-for': '10.0.0.9',
+      },
     });
     expect(seenUrl).toBe('/v2/apps/web/tags/list?n=10&last=b');
     expect(seen['host']).toBe('localhost:5000');

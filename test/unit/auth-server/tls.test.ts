@@ -13,21 +13,43 @@ const workDir = mkdtempSync(join(tmpdir(), 'dockyard-tls-'));
 function servingCertificate(name: string): { certificate: Buffer; key: Buffer } {
   const certificateFile = join(workDir, `${name}.crt`);
   const keyFile = join(workDir, `${name}.key`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', `/CN=${name}`, '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certificateFile,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certificateFile,
+    ],
+    { stdio: 'ignore' },
+  );
   return { certificate: readFileSync(certificateFile), key: readFileSync(keyFile) };
 }
 
 function getOverTls(port: number, ca: Buffer[]): Promise<{ status: number; challenge: string | undefined; peer: string }> {
   return new Promise((resolve, reject) => {
     // A new agent each time, so that every request makes a new TLS handshake.
-    const outgoing = request({ host: '127.0.0.1', port, path: '/v2/', ca, servername: 'localhost', headers: { host: `localhost:${port}` }, agent: false }, (response) => {
-      const peer = (response.socket as TLSSocket).getPeerX509Certificate()?.subject ?? '';
-      response.resume();
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, challenge: response.headers['www-authenticate'], peer }));
-    });
+    const outgoing = request(
+      { host: '127.0.0.1', port, path: '/v2/', ca, servername: 'localhost', headers: { host: `localhost:${port}` }, agent: false },
+      (response) => {
+        const peer = (response.socket as TLSSocket).getPeerX509Certificate()?.subject ?? '';
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, challenge: response.headers['www-authenticate'], peer }));
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end();
   });

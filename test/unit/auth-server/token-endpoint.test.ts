@@ -77,7 +77,10 @@ describe('GET /auth/token', () => {
 
   it('refuses tokens for another service', async () => {
     const { username, password } = credential('pull');
-    const reply = await send(harness.port, { path: '/auth/token?service=other&scope=repository:a:pull', headers: { authorization: basic(username, password) } });
+    const reply = await send(harness.port, {
+      path: '/auth/token?service=other&scope=repository:a:pull',
+      headers: { authorization: basic(username, password) },
+    });
     expect(reply.status).toBe(400);
   });
 
@@ -96,7 +99,17 @@ describe('POST /auth/token (OAuth2 password grant, as containerd sends it)', () 
 
   it('issues a token and says which scopes it carries', async () => {
     const { username, password } = credential('push');
-    const reply = await send(harness.port, form({ grant_type: 'password', username, password, service, client_id: 'containerd-client', scope: 'repository:apps/web:pull,push repository:apps/api:pull' }));
+    const reply = await send(
+      harness.port,
+      form({
+        grant_type: 'password',
+        username,
+        password,
+        service,
+        client_id: 'containerd-client',
+        scope: 'repository:apps/web:pull,push repository:apps/api:pull',
+      }),
+    );
     expect(reply.status).toBe(200);
     const body = JSON.parse(reply.body.toString()) as { access_token: string; scope: string };
     expect(body.scope).toBe('repository:apps/web:pull,push repository:apps/api:pull');
@@ -128,7 +141,13 @@ describe('token service logs', () => {
     expect(logs).toContain('"granted":["repository:apps/api:pull"],"refused":["repository:apps/api:push"]');
     expect(logs).toContain('127.0.0.1');
     const token = JSON.parse(reply.body.toString()).token as string;
-    for (const secret of [password, 'wrong-password-value', token, token.split('.')[2]!, ...harness.plan.identities.identities.map((record) => record.passwordHash)]) {
+    for (const secret of [
+      password,
+      'wrong-password-value',
+      token,
+      token.split('.')[2]!,
+      ...harness.plan.identities.identities.map((record) => record.passwordHash),
+    ]) {
       expect(logs).not.toContain(secret);
     }
   });

@@ -11,7 +11,9 @@ describe('dockyard node-proxy', () => {
     const upstream = createServer({ allowHalfOpen: true }, (socket) => socket.pipe(socket));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const upstreamPort = (upstream.address() as AddressInfo).port;
-    const proxy = spawn(process.execPath, [main, 'node-proxy', '--listen=127.0.0.1:0', `--upstream=127.0.0.1:${upstreamPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proxy = spawn(process.execPath, [main, 'node-proxy', '--listen=127.0.0.1:0', `--upstream=127.0.0.1:${upstreamPort}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const lines = createInterface({ input: proxy.stdout });
       const logged: Record<string, unknown>[] = [];

@@ -54,9 +54,7 @@ describe('createSelfSignedCertificate', () => {
   });
 
   it('gives each certificate a fresh random serial when none is given', () => {
-    const serials = new Set(
-      [1, 2, 3].map(() => new X509Certificate(createSelfSignedCertificate({ privateKey, commonName: 'x', notBefore })).serialNumber),
-    );
+    const serials = new Set([1, 2, 3].map(() => new X509Certificate(createSelfSignedCertificate({ privateKey, commonName: 'x', notBefore })).serialNumber));
     expect(serials.size).toBe(3);
   });
 });

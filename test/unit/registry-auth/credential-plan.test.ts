@@ -142,7 +142,9 @@ describe('planCredentials', () => {
     const known = Object.fromEntries(roles.map((role) => [role, { published: rotated.credentials[role].published }]));
     const repaired = planCredentials({ identities: broken, known, rotation, rotationRequest: 'r', now: at(2 * hour) });
     const pullRecords = repaired.identities.identities.filter((record) => record.role === 'pull');
-    expect(pullRecords.filter((record) => record.expiresAt === undefined).map((record) => record.username)).toEqual([rotated.credentials.pull.published.username]);
+    expect(pullRecords.filter((record) => record.expiresAt === undefined).map((record) => record.username)).toEqual([
+      rotated.credentials.pull.published.username,
+    ]);
     expect(repaired.credentials.pull.published).toEqual(rotated.credentials.pull.published);
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { authenticate, isAccepted, parseIdentities, serializeIdentities, type IdentitiesDocument, type IdentityRecord } from '../../../src/registry-auth/identities.ts';
+import {
+  authenticate,
+  isAccepted,
+  parseIdentities,
+  serializeIdentities,
+  type IdentitiesDocument,
+  type IdentityRecord,
+} from '../../../src/registry-auth/identities.ts';
 import { generatePassword, hashPassword, verifyPassword } from '../../../src/registry-auth/password.ts';
 
 describe('passwords', () => {

@@ -49,7 +49,13 @@ describe('grantScopes: the access table', () => {
   });
 
   it('refuses unknown types, resource classes and invalid repository names', () => {
-    const odd = parseScopes(['repository(plugin):apps/web:pull', 'registry:other:*', 'repository:Apps/Web:pull', 'repository:a//b:pull', `repository:${'a'.repeat(256)}:pull`]);
+    const odd = parseScopes([
+      'repository(plugin):apps/web:pull',
+      'registry:other:*',
+      'repository:Apps/Web:pull',
+      'repository:a//b:pull',
+      `repository:${'a'.repeat(256)}:pull`,
+    ]);
     expect(grantScopes(role('maintainer'), odd).map((access) => access.actions)).toEqual([[], [], [], [], []]);
   });
 

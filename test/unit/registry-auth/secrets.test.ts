@@ -45,9 +45,13 @@ describe('auth Secret', () => {
   it('round-trips signing key, identities and http secret, with notification endpoints only when given', () => {
     const contents = { signingKey, identities, httpSecret: 'h'.repeat(43) };
     const data = authSecretData(contents);
-    expect(Object.keys(data).sort()).toEqual([authSecretKeys.httpSecret, authSecretKeys.identities, authSecretKeys.signingCertificate, authSecretKeys.signingKey].sort());
+    expect(Object.keys(data).sort()).toEqual(
+      [authSecretKeys.httpSecret, authSecretKeys.identities, authSecretKeys.signingCertificate, authSecretKeys.signingKey].sort(),
+    );
     expect(readAuthSecret(data)).toEqual(contents);
-    expect(decodeSecretData(authSecretData({ ...contents, notificationEndpoints: '- name: dockyard\n' }))[authSecretKeys.notificationEndpoints]).toBe('- name: dockyard\n');
+    expect(decodeSecretData(authSecretData({ ...contents, notificationEndpoints: '- name: dockyard\n' }))[authSecretKeys.notificationEndpoints]).toBe(
+      '- name: dockyard\n',
+    );
   });
 
   it('reads broken parts as missing, so that they are made anew', () => {

@@ -43,7 +43,9 @@ describe('issueToken', () => {
     const second = issueToken(key, request);
     expect(first.claims.jti).not.toBe(second.claims.jti);
     const [header, , signature] = first.token.split('.');
-    const widened = Buffer.from(JSON.stringify({ ...first.claims, access: [{ type: 'repository', name: 'apps/web', actions: ['pull', 'push'] }] })).toString('base64url');
+    const widened = Buffer.from(JSON.stringify({ ...first.claims, access: [{ type: 'repository', name: 'apps/web', actions: ['pull', 'push'] }] })).toString(
+      'base64url',
+    );
     expect(decodeRegistryToken(`${header}.${widened}.${signature}`).signatureValid).toBe(false);
   });
 });

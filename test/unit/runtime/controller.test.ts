@@ -39,7 +39,12 @@ function harness(definition: Omit<ControllerDefinition, 'root' | 'owns' | 'watch
     metrics,
     settings: { decorateSource: (_source, target) => sources.get(watchTargetName(target))! },
   });
-  const events = new EventRecorder({ sink: { create: async () => undefined, updateSeries: async () => undefined }, log, reportingController: 'test', reportingInstance: 'test' });
+  const events = new EventRecorder({
+    sink: { create: async () => undefined, updateSeries: async () => undefined },
+    log,
+    reportingController: 'test',
+    reportingInstance: 'test',
+  });
   const controller = new Controller(
     { name: 'registries', root, owns: [owned], watches: [{ target: watched, map: (ns) => [`${ns.metadata!.name}/main`] }], ...definition },
     { client, informers, events, metrics, log },

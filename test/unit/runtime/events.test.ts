@@ -106,7 +106,14 @@ describe('EventRecorder', () => {
     let releaseCreate!: () => void;
     const events = new EventRecorder({
       sink: {
-        create: () => new Promise<void>((resolve) => (releaseCreate = () => (order.push('create'), resolve()))),
+        create: () =>
+          new Promise<void>(
+            (resolve) =>
+              (releaseCreate = () => {
+                order.push('create');
+                resolve();
+              }),
+          ),
         updateSeries: async (_ns, _name, update) => void order.push(`series ${update.count}`),
       },
       log: pino({ level: 'silent' }),

@@ -23,9 +23,7 @@ function startInformer(source: FakeListWatch, clock: FakeClock, options: { stall
     random: () => 0,
     observer: { restarted: (reason) => restarts.push(reason) },
   });
-  informer.subscribe(({ type, object }) =>
-    events.push({ type, name: object.metadata!.name!, version: object.metadata!.resourceVersion! }),
-  );
+  informer.subscribe(({ type, object }) => events.push({ type, name: object.metadata!.name!, version: object.metadata!.resourceVersion! }));
   informer.start();
   const informers = [informer];
   stopAll.push(() => Promise.all(informers.map((i) => i.stop())).then(() => undefined));

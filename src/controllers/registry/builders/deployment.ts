@@ -1,5 +1,15 @@
 import { posix } from 'node:path';
-import type { V1Affinity, V1Container, V1Deployment, V1EnvVar, V1PodSpec, V1Probe, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Affinity,
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1PodSpec,
+  V1Probe,
+  V1ResourceRequirements,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import { defaultRegistryImage, defaultReplicas, type Registry } from '../../../api/v1alpha1/registry.ts';
 import { authSecretKeys, childNames, containerNames, frontPort, frontPortName, healthPath, livenessPath, paths } from '../layout.ts';
 import { tlsSecretName } from './certificate.ts';

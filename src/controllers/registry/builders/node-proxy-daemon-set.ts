@@ -33,11 +33,7 @@ export const nodeProxyResources: V1ResourceRequirements = {
  * - Pod Security "baseline" forbids hostNetwork, so the Registry's namespace must allow it
  *   ("privileged" level) for nodeAccess; there is no CNI-independent alternative that it allows.
  */
-export function nodeProxyDaemonSet(
-  registry: Registry,
-  inputs: { operatorImage: string },
-  options: EndpointOptions = {},
-): ChildObject<V1DaemonSet> | undefined {
+export function nodeProxyDaemonSet(registry: Registry, inputs: { operatorImage: string }, options: EndpointOptions = {}): ChildObject<V1DaemonSet> | undefined {
   const nodeAccess = registry.spec.nodeAccess;
   if (nodeAccess === undefined) return undefined;
   const { hostPort } = nodeAccess;

@@ -19,7 +19,9 @@ export function referencedSecrets(registry: Registry): SecretUse[] {
     spec.storage?.s3 !== undefined ? { name: spec.storage.s3.credentialsSecretRef.name, field: 'spec.storage.s3.credentialsSecretRef' } : undefined,
     spec.proxy?.credentialsSecretRef !== undefined ? { name: spec.proxy.credentialsSecretRef.name, field: 'spec.proxy.credentialsSecretRef' } : undefined,
     spec.ingress?.tlsSecretName !== undefined ? { name: spec.ingress.tlsSecretName, field: 'spec.ingress.tlsSecretName' } : undefined,
-    spec.external?.credentialsSecretRef !== undefined ? { name: spec.external.credentialsSecretRef.name, field: 'spec.external.credentialsSecretRef' } : undefined,
+    spec.external?.credentialsSecretRef !== undefined
+      ? { name: spec.external.credentialsSecretRef.name, field: 'spec.external.credentialsSecretRef' }
+      : undefined,
     spec.external?.caBundleRef?.kind === 'Secret' ? { name: spec.external.caBundleRef.name, field: 'spec.external.caBundleRef' } : undefined,
   ];
   return uses.filter((use) => use !== undefined);

@@ -169,7 +169,10 @@ function workloadProgress(registry: Registry, observed: ObservedRegistryChildren
     observed.claim?.status?.phase === 'Pending'
       ? { reason: progressReasons.waitingForStorage, message: `waiting for PersistentVolumeClaim ${names.claim} to be bound; ${counts}` }
       : registry.spec.tls?.issuerRef !== undefined && tlsSecret !== undefined && !observed.secretExists(tlsSecret)
-        ? { reason: progressReasons.waitingForCertificate, message: `waiting for cert-manager to issue Secret ${tlsSecret} (Certificate ${names.certificate}); ${counts}` }
+        ? {
+            reason: progressReasons.waitingForCertificate,
+            message: `waiting for cert-manager to issue Secret ${tlsSecret} (Certificate ${names.certificate}); ${counts}`,
+          }
         : { reason: progressReasons.rollingOut, message: seen ? counts : `the Deployment controller has not seen the latest change yet; ${counts}` };
   return { ...waiting, serving, complete, ...deadline };
 }
@@ -182,7 +185,8 @@ function findBlockers(registry: Registry, observed: ObservedRegistryChildren, wo
   if (registry.spec.tls?.issuerRef !== undefined && !observed.certManagerInstalled) {
     findings.push({
       reason: degradedReasons.certManagerMissing,
-      message: 'spec.tls.issuerRef needs cert-manager, but the cluster does not serve certificates.cert-manager.io/v1; install cert-manager or use spec.tls.secretName',
+      message:
+        'spec.tls.issuerRef needs cert-manager, but the cluster does not serve certificates.cert-manager.io/v1; install cert-manager or use spec.tls.secretName',
     });
   }
   for (const use of referencedSecrets(registry)) {

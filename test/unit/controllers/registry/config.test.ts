@@ -3,13 +3,23 @@ import { parse } from 'yaml';
 import { RegistrySpec } from '../../../../src/api/v1alpha1/registry.ts';
 import { notificationEndpointsYaml, realmPlaceholder, registryEnvironment, renderRegistryConfig } from '../../../../src/controllers/registry/config.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests walk parsed YAML by path and compare with toEqual
+type ParsedConfig = Record<string, any>;
+
 const spec = (input: Record<string, unknown>) => RegistrySpec.parse(input);
 const render = (input: Record<string, unknown>, maintenance = false) =>
-  parse(renderRegistryConfig(spec(input), { namespace: 'team-a', name: 'main', maintenance })) as Record<string, any>;
+  parse(renderRegistryConfig(spec(input), { namespace: 'team-a', name: 'main', maintenance })) as ParsedConfig;
 const pvc = { storage: { persistentVolumeClaim: { size: '20Gi' } } };
 const s3 = {
   storage: {
-    s3: { bucket: 'images', region: 'eu-central-1', endpoint: 'http://minio.storage.svc:9000', rootDirectory: '/registry', forcePathStyle: true, credentialsSecretRef: { name: 'minio-creds' } },
+    s3: {
+      bucket: 'images',
+      region: 'eu-central-1',
+      endpoint: 'http://minio.storage.svc:9000',
+      rootDirectory: '/registry',
+      forcePathStyle: true,
+      credentialsSecretRef: { name: 'minio-creds' },
+    },
   },
 };
 
@@ -19,7 +29,12 @@ describe('renderRegistryConfig', () => {
     expect(config['version']).toBe(0.1);
     expect(config['http'].addr).toBe('127.0.0.1:5001');
     expect(config['auth']).toEqual({
-      token: { realm: realmPlaceholder, service: 'main.team-a.dockyard.dev', issuer: 'dockyard-auth-server', rootcertbundle: '/etc/dockyard/token/token-signing.crt' },
+      token: {
+        realm: realmPlaceholder,
+        service: 'main.team-a.dockyard.dev',
+        issuer: 'dockyard-auth-server',
+        rootcertbundle: '/etc/dockyard/token/token-signing.crt',
+      },
     });
     expect(config['health'].storagedriver.enabled).toBe(true);
     expect(config['proxy']).toBeUndefined();
@@ -67,7 +82,7 @@ describe('renderRegistryConfig', () => {
       name: 'main',
       local: { httpAddress: '127.0.0.1:40000', storageDirectory: '/tmp/x/storage', tokenCertificateFile: '/tmp/x/token.crt' },
     });
-    const config = parse(text) as Record<string, any>;
+    const config = parse(text) as ParsedConfig;
     expect(config['http'].addr).toBe('127.0.0.1:40000');
     expect(config['storage'].filesystem.rootdirectory).toBe('/tmp/x/storage');
     expect(config['auth'].token.rootcertbundle).toBe('/tmp/x/token.crt');
@@ -82,7 +97,10 @@ describe('registryEnvironment', () => {
   });
 
   it('takes s3 keys, remote credentials and notification endpoints from their Secrets', () => {
-    const env = registryEnvironment(spec({ ...s3, proxy: { remoteURL: 'https://ghcr.io', credentialsSecretRef: { name: 'ghcr' } } }), { name: 'main', notifications: true });
+    const env = registryEnvironment(spec({ ...s3, proxy: { remoteURL: 'https://ghcr.io', credentialsSecretRef: { name: 'ghcr' } } }), {
+      name: 'main',
+      notifications: true,
+    });
     expect(env.slice(1)).toEqual([
       { name: 'REGISTRY_STORAGE_S3_ACCESSKEY', secretName: 'minio-creds', key: 'accessKeyID' },
       { name: 'REGISTRY_STORAGE_S3_SECRETKEY', secretName: 'minio-creds', key: 'secretAccessKey' },

@@ -2,7 +2,16 @@ import type { V1Container, V1Deployment, V1Volume } from '@kubernetes/client-nod
 import { describe, expect, it } from 'vitest';
 import { defaultRegistryImage } from '../../../../src/api/v1alpha1/registry.ts';
 import { configChecksumAnnotation, registryDeployment } from '../../../../src/controllers/registry/builders/deployment.ts';
-import { authSecretKeys, containerNames, frontPort, frontPortName, healthPath, livenessPath, paths, registryNameLabel } from '../../../../src/controllers/registry/layout.ts';
+import {
+  authSecretKeys,
+  containerNames,
+  frontPort,
+  frontPortName,
+  healthPath,
+  livenessPath,
+  paths,
+  registryNameLabel,
+} from '../../../../src/controllers/registry/layout.ts';
 import { deploymentInputs, registry, registryUid, sampleRegistry } from './registries.ts';
 
 function container(deployment: V1Deployment, name: string): V1Container {
@@ -166,17 +175,24 @@ describe('registryDeployment variants', () => {
   });
 
   it('rolls without downtime on a ReadWriteMany claim, which several Pods can share', () => {
-    const deployment = registryDeployment(registry({ replicas: 2, storage: { persistentVolumeClaim: { size: '1Gi', accessMode: 'ReadWriteMany' } } }), deploymentInputs);
+    const deployment = registryDeployment(
+      registry({ replicas: 2, storage: { persistentVolumeClaim: { size: '1Gi', accessMode: 'ReadWriteMany' } } }),
+      deploymentInputs,
+    );
     expect(deployment.spec?.strategy?.type).toBe('RollingUpdate');
   });
 
   it('copies spec.resources to the registry container in canonical form, leaving unset members out', () => {
-    const deployment = registryDeployment(registry({ storage: { emptyDir: {} }, resources: { requests: { cpu: '0.5' }, limits: { memory: '2048Mi' } } }), deploymentInputs);
+    const deployment = registryDeployment(
+      registry({ storage: { emptyDir: {} }, resources: { requests: { cpu: '0.5' }, limits: { memory: '2048Mi' } } }),
+      deploymentInputs,
+    );
     expect(container(deployment, containerNames.registry).resources).toEqual({ requests: { cpu: '500m' }, limits: { memory: '2Gi' } });
   });
 
   it('declares no empty placement fields (the apiserver would drop them and every apply would look like a change)', () => {
-    const pod = registryDeployment(registry({ storage: { emptyDir: {} }, placement: { nodeSelector: {}, tolerations: [] } }), deploymentInputs).spec?.template.spec;
+    const pod = registryDeployment(registry({ storage: { emptyDir: {} }, placement: { nodeSelector: {}, tolerations: [] } }), deploymentInputs).spec?.template
+      .spec;
     expect(pod).not.toHaveProperty('nodeSelector');
     expect(pod).not.toHaveProperty('tolerations');
     expect(pod).not.toHaveProperty('affinity');

@@ -13,20 +13,37 @@ const namespaces = [
 ];
 
 function registry(pullSecrets: Registry['spec']['pullSecrets']): Registry {
-  return { apiVersion: 'dockyard.dev/v1alpha1', kind: 'Registry', metadata: { name: 'main', namespace: 'platform' }, spec: { storage: { emptyDir: { medium: 'Disk' }, deletionPolicy: 'Retain' }, pullSecrets } } as Registry;
+  return {
+    apiVersion: 'dockyard.dev/v1alpha1',
+    kind: 'Registry',
+    metadata: { name: 'main', namespace: 'platform' },
+    spec: { storage: { emptyDir: { medium: 'Disk' }, deletionPolicy: 'Retain' }, pullSecrets },
+  } as Registry;
 }
 
-const options = (sources: string): RegistryControllerOptions => ({ operatorImage: 'dockyard:test', clusterDomain: 'cluster.local', pullSecretSources: parsePullSecretSources(sources) });
+const options = (sources: string): RegistryControllerOptions => ({
+  operatorImage: 'dockyard:test',
+  clusterDomain: 'cluster.local',
+  pullSecretSources: parsePullSecretSources(sources),
+});
 
 describe('planFanOut', () => {
   const spec = { namespaceSelector: { matchLabels: { pulls: 'yes' } }, namespaces: ['listed', 'not-there'] };
 
   it('targets the own namespace first, then selected and listed ones, skipping namespaces being deleted', () => {
-    expect(planFanOut(registry(spec), namespaces, options('platform'))).toEqual({ targets: ['platform', 'app-1', 'app-2', 'listed'], refused: [], missing: ['not-there'] });
+    expect(planFanOut(registry(spec), namespaces, options('platform'))).toEqual({
+      targets: ['platform', 'app-1', 'app-2', 'listed'],
+      refused: [],
+      missing: ['not-there'],
+    });
   });
 
   it('keeps a Registry whose namespace is not a source to its own namespace and names what it refused', () => {
-    expect(planFanOut(registry(spec), namespaces, options('other-team'))).toEqual({ targets: ['platform'], refused: ['app-1', 'app-2', 'listed'], missing: ['not-there'] });
+    expect(planFanOut(registry(spec), namespaces, options('other-team'))).toEqual({
+      targets: ['platform'],
+      refused: ['app-1', 'app-2', 'listed'],
+      missing: ['not-there'],
+    });
   });
 
   it("lets '*' reach everywhere and an empty flag nowhere", () => {
@@ -41,7 +58,10 @@ describe('planFanOut', () => {
 
 describe('the PullSecrets condition', () => {
   it('is True with the count when nothing was refused', () => {
-    expect(pullSecretsConditionOf({ targets: ['a', 'b'], refused: [], missing: [] }, 'main-pull')).toMatchObject({ status: 'True', message: 'main-pull is in 2 namespace(s)' });
+    expect(pullSecretsConditionOf({ targets: ['a', 'b'], refused: [], missing: [] }, 'main-pull')).toMatchObject({
+      status: 'True',
+      message: 'main-pull is in 2 namespace(s)',
+    });
   });
 
   it('names the flag a cluster admin sets when crossing namespaces is refused', () => {

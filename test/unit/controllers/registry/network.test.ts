@@ -66,7 +66,11 @@ describe('registryIngress', () => {
 describe('registryCertificate', () => {
   it('asks the issuer for every Service name and the ingress host, into the Secret the Deployment mounts', () => {
     const certificate = registryCertificate(sampleRegistry('registry-s3.yaml'));
-    expect(certificate).toMatchObject({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'shared-registry-tls', namespace: 'team-a' } });
+    expect(certificate).toMatchObject({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: 'shared-registry-tls', namespace: 'team-a' },
+    });
     expect(certificate?.metadata.ownerReferences?.[0]).toMatchObject({ uid: registryUid, controller: true });
     expect(certificate?.spec).toEqual({
       secretName: 'shared-registry-tls',

@@ -53,7 +53,11 @@ describe('nodeProxyDaemonSet', () => {
 
   it('runs non-root without any capability for a port at or above 1024', () => {
     expect(daemonSet?.spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
-    expect(proxyContainer(daemonSet).securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(proxyContainer(daemonSet).securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
   });
 
   it('adds NET_BIND_SERVICE below 1024, as root, since Kubernetes gives added capabilities to root only', () => {
@@ -69,7 +73,11 @@ describe('nodeProxyDaemonSet', () => {
   });
 
   it('forwards to the Service port of spec.service and a custom cluster domain', () => {
-    const custom = nodeProxyDaemonSet(registry({ storage: { emptyDir: {} }, nodeAccess: { hostPort: 5001 }, service: { port: 8443 } }), { operatorImage }, { clusterDomain: 'k8s.example' });
+    const custom = nodeProxyDaemonSet(
+      registry({ storage: { emptyDir: {} }, nodeAccess: { hostPort: 5001 }, service: { port: 8443 } }),
+      { operatorImage },
+      { clusterDomain: 'k8s.example' },
+    );
     expect(proxyContainer(custom).args).toContain('--upstream=main-registry.team-a.svc.k8s.example:8443');
   });
 });

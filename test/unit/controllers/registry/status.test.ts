@@ -1,7 +1,12 @@
 import type { V1DaemonSet, V1Deployment, V1DeploymentStatus, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Registry } from '../../../../src/api/v1alpha1/registry.ts';
-import { deriveRegistryStatus, secretsTheStatusReads, type DerivedRegistryStatus, type ObservedRegistryChildren } from '../../../../src/controllers/registry/builders/status.ts';
+import {
+  deriveRegistryStatus,
+  secretsTheStatusReads,
+  type DerivedRegistryStatus,
+  type ObservedRegistryChildren,
+} from '../../../../src/controllers/registry/builders/status.ts';
 import { registry, sampleRegistry } from './registries.ts';
 
 const deployment = (status: V1DeploymentStatus, generation = 1): V1Deployment => ({ metadata: { generation }, status: { observedGeneration: 1, ...status } });
@@ -105,7 +110,10 @@ describe('deriveRegistryStatus', () => {
 
   it('is Degraded/SecretMissing naming the Secret and the field, yet Ready while started Pods still serve', () => {
     const shared = sampleRegistry('registry-s3.yaml');
-    const status = deriveRegistryStatus(shared, observed({ deployment: rolledOut(2), claim: undefined, nodeProxy: undefined, secretExists: (name) => name !== 'registry-s3' }));
+    const status = deriveRegistryStatus(
+      shared,
+      observed({ deployment: rolledOut(2), claim: undefined, nodeProxy: undefined, secretExists: (name) => name !== 'registry-s3' }),
+    );
     expect(summary(status)).toEqual({ Ready: 'True/Available', Progressing: 'False/SecretMissing', Degraded: 'True/SecretMissing' });
     expect(message(status, 'Degraded')).toBe('Secret registry-s3 (spec.storage.s3.credentialsSecretRef) does not exist in namespace team-a');
     expect(status.phase).toBe('Degraded');
@@ -129,7 +137,12 @@ describe('deriveRegistryStatus', () => {
     const shared = sampleRegistry('registry-s3.yaml');
     const status = deriveRegistryStatus(
       shared,
-      observed({ deployment: deployment({ replicas: 2, updatedReplicas: 2 }), claim: undefined, nodeProxy: undefined, secretExists: (name) => name !== 'shared-registry-tls' }),
+      observed({
+        deployment: deployment({ replicas: 2, updatedReplicas: 2 }),
+        claim: undefined,
+        nodeProxy: undefined,
+        secretExists: (name) => name !== 'shared-registry-tls',
+      }),
     );
     expect(summary(status)).toEqual({ Ready: 'False/WaitingForCertificate', Progressing: 'True/WaitingForCertificate', Degraded: 'False/AsExpected' });
   });
