@@ -57,6 +57,15 @@ crds: deps ## Generate crds/ (and the chart's copy) from the zod schemas in src/
 typecheck: deps ## Type-check sources, tests and benchmarks.
 	npx tsc -p tsconfig.json
 
+.PHONY: lint
+lint: deps ## Import rules between src/ folders (.dependency-cruiser.cjs), then Biome's linter and format check.
+	npx depcruise src test bench --config .dependency-cruiser.cjs --output-type err
+	npx biome check --error-on-warnings .
+
+.PHONY: format
+format: deps ## Format every file and apply Biome's safe fixes.
+	npx biome check --write .
+
 .PHONY: test-unit
 test-unit: deps ## Fast tests of pure logic.
 	npx vitest run --project unit
@@ -66,9 +75,9 @@ test-integration: deps tools build ## Tests against a real local control plane a
 	DOCKYARD_BIN_DIR=$$(bash test/cluster/build-binaries.sh) npx vitest run --project integration
 
 .PHONY: test
-test: ## Everything CI runs: install, type-check, unit and integration tests.
+test: ## Everything CI runs: install, type-check, lint, unit and integration tests.
 	@started=$$(date +%s); \
-	$(MAKE) --no-print-directory deps tools binaries typecheck test-unit test-integration; \
+	$(MAKE) --no-print-directory deps tools binaries typecheck lint test-unit test-integration; \
 	echo "full test run took $$(( $$(date +%s) - started ))s"
 
 .PHONY: cluster-up

@@ -10,7 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { resources } from '../src/controllers/registry/resources.ts';
 import { KubeClient } from '../src/runtime/kube-client.ts';
 import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
-import type { OperatorProcess } from '../test/integration/runtime/operator-process.ts';
+import type { OperatorProcess } from '../test/support/operator-process.ts';
 import { BenchCluster } from './support/bench-cluster.ts';
 import { operatorUser, startBenchOperator } from './support/bench-operator.ts';
 import { waitConverged } from './support/convergence.ts';

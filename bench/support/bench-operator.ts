@@ -1,6 +1,6 @@
 import type { LocalControlPlane } from '../../test/cluster/control-plane.ts';
 import { freeLoopbackPorts } from '../../test/cluster/ports.ts';
-import { OperatorProcess } from '../../test/integration/runtime/operator-process.ts';
+import { OperatorProcess } from '../../test/support/operator-process.ts';
 import { eventually } from '../../test/support/eventually.ts';
 
 /** The identity the benchmarked operator acts as; the audit log names it on every write. */

@@ -1,4 +1,4 @@
-import { managedBy, managedByLabel } from '../../src/controllers/registry/layout.ts';
+import { managedBy, managedByLabel } from '../../src/controllers/common/registry-children.ts';
 import { resources } from '../../src/controllers/registry/resources.ts';
 import type { KubeClient } from '../../src/runtime/kube-client.ts';
 import { apiVersionOf, type KubeObject, type ResourceType } from '../../src/runtime/resource.ts';

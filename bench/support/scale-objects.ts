@@ -1,4 +1,4 @@
-import { childNames } from '../../src/controllers/registry/layout.ts';
+import { childNames } from '../../src/controllers/common/registry-children.ts';
 import { resources } from '../../src/controllers/registry/resources.ts';
 import type { KubeClient } from '../../src/runtime/kube-client.ts';
 import type { KubeObject } from '../../src/runtime/resource.ts';

@@ -1,4 +1,4 @@
-import { describeRequest } from '../../test/integration/runtime/audit-log.ts';
+import { describeRequest } from '../../test/support/audit-log.ts';
 import type { HeapFigures } from './heap-figures.ts';
 import type { ScaleSize } from './scale-objects.ts';
 import type { WriteTally } from './write-tally.ts';

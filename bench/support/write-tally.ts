@@ -1,4 +1,4 @@
-import { auditedRequests, type AuditEvent } from '../../test/integration/runtime/audit-log.ts';
+import { auditedRequests, type AuditEvent } from '../../test/support/audit-log.ts';
 
 /**
  * One identity's write requests in a time window, from the control plane's audit log (which

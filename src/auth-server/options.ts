@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { durationMilliseconds } from '../api/v1alpha1/duration.ts';
-import type { RegistrySpec } from '../api/v1alpha1/registry.ts';
-import { authSecretKeys, frontPort, paths, registryLoopbackPort, tokenIssuer, tokenService } from '../controllers/registry/layout.ts';
+import { frontPort, registryLoopbackPort, tokenIssuer } from '../registry-auth/pod-contract.ts';
 
 /**
  * The flags of `dockyard auth-server`, in one place for both sides: the Deployment builder
@@ -41,27 +39,13 @@ export const authServerUsage = `dockyard auth-server --identities FILE --signing
       --reload-interval DURATION       how often to re-read identities and TLS files (default 2s)
       --log-level LEVEL                trace, debug, info, warn, error (default info)`;
 
-const defaults = {
+export const authServerDefaults = {
   listen: `:${frontPort}`,
   upstream: `http://127.0.0.1:${registryLoopbackPort}`,
   issuer: tokenIssuer,
   tokenLifetime: '5m',
   reloadInterval: '2s',
 } as const;
-
-/** The auth container's options for a Registry, with the files where the Pod mounts them (layout.ts). */
-export function authServerOptionsFor(spec: RegistrySpec, namespace: string, name: string): AuthServerOptions {
-  return {
-    ...defaults,
-    identitiesFile: join(paths.authDir, authSecretKeys.identities),
-    signingKeyFile: join(paths.authDir, authSecretKeys.signingKey),
-    signingCertificateFile: join(paths.authDir, authSecretKeys.signingCertificate),
-    service: tokenService(namespace, name),
-    anonymousPull: spec.auth?.anonymousPull ?? false,
-    // kubernetes.io/tls Secrets (and cert-manager's) hold tls.crt and tls.key.
-    ...(spec.tls ? { tls: { certificateFile: join(paths.tlsDir, 'tls.crt'), keyFile: join(paths.tlsDir, 'tls.key') } } : {}),
-  };
-}
 
 /** The container's args, starting with the subcommand. */
 export function authServerArgs(options: AuthServerOptions): string[] {
@@ -88,18 +72,18 @@ export function parseAuthServerArgs(args: string[]): AuthServerOptions {
     args,
     strict: true,
     options: {
-      listen: { type: 'string', default: defaults.listen },
-      upstream: { type: 'string', default: defaults.upstream },
+      listen: { type: 'string', default: authServerDefaults.listen },
+      upstream: { type: 'string', default: authServerDefaults.upstream },
       identities: { type: 'string' },
       'signing-key': { type: 'string' },
       'signing-certificate': { type: 'string' },
       service: { type: 'string' },
-      issuer: { type: 'string', default: defaults.issuer },
-      'token-lifetime': { type: 'string', default: defaults.tokenLifetime },
+      issuer: { type: 'string', default: authServerDefaults.issuer },
+      'token-lifetime': { type: 'string', default: authServerDefaults.tokenLifetime },
       'anonymous-pull': { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
-      'reload-interval': { type: 'string', default: defaults.reloadInterval },
+      'reload-interval': { type: 'string', default: authServerDefaults.reloadInterval },
       'log-level': { type: 'string' },
     },
   });

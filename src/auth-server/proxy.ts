@@ -1,7 +1,7 @@
 import { request as httpRequest, type Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
-import { tokenPath } from '../controllers/registry/layout.ts';
+import { tokenPath } from '../registry-auth/pod-contract.ts';
 
 /**
  * The reverse proxy in front of distribution. Bodies stream both ways (layers are gigabytes;

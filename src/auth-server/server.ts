@@ -2,7 +2,7 @@ import { Agent, createServer as createHttpServer, request as httpRequest, type I
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { healthPath, livenessPath, tokenPath } from '../controllers/registry/layout.ts';
+import { healthPath, livenessPath, tokenPath } from '../registry-auth/pod-contract.ts';
 import type { IdentitiesDocument } from '../registry-auth/identities.ts';
 import type { TokenSigningKey } from '../registry-auth/token-signing-key.ts';
 import { proxyToRegistry } from './proxy.ts';

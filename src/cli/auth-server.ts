@@ -3,7 +3,7 @@ import { durationMilliseconds } from '../api/v1alpha1/duration.ts';
 import { parseAuthServerArgs } from '../auth-server/options.ts';
 import { watchFiles, type FileSetWatcher } from '../auth-server/file-watch.ts';
 import { createAuthServer } from '../auth-server/server.ts';
-import { parseListenAddress } from '../health-server.ts';
+import { parseListenAddress } from '../runtime/health-server.ts';
 import { createLogger } from '../log.ts';
 import { parseIdentities, type IdentitiesDocument } from '../registry-auth/identities.ts';
 import { loadTokenSigningKey } from '../registry-auth/token-signing-key.ts';

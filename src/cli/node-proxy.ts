@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { durationMilliseconds } from '../api/v1alpha1/duration.ts';
-import { parseListenAddress } from '../health-server.ts';
+import { parseListenAddress } from '../runtime/health-server.ts';
 import { createLogger } from '../log.ts';
 import { startTcpForwarder, type HostPort } from '../node-proxy/forwarder.ts';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { authSecretKeys } from '../controllers/registry/layout.ts';
+import { authSecretKeys } from './pod-contract.ts';
 import { secretText } from '../runtime/secret-data.ts';
 import { parseIdentities, serializeIdentities, type IdentitiesDocument } from './identities.ts';
 import { generateTokenSigningKey, loadTokenSigningKey, type TokenSigningKeyPem } from './token-signing-key.ts';

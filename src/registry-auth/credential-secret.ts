@@ -1,4 +1,4 @@
-import { credentialSecretKeys } from '../controllers/registry/layout.ts';
+import { credentialSecretKeys } from './pod-contract.ts';
 import { secretText } from '../runtime/secret-data.ts';
 import type { Credential, PlannedCredentials, RoleCredentials } from './credential-plan.ts';
 

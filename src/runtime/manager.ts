@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { startHealthServer } from '../health-server.ts';
+import { startHealthServer } from './health-server.ts';
 import { ReconnectBackoff } from './backoff.ts';
 import { sleep, systemClock } from './clock.ts';
 import type { ControllerDefinition } from './controller.ts';

@@ -9,7 +9,7 @@ import { eventually } from '../support/eventually.ts';
 import { adminKubeConfig, createTestNamespace } from '../support/kube.ts';
 import { installDockyardCrds } from '../support/crds.ts';
 import { dockyardSamples } from '../support/samples.ts';
-import { invalidObjects, validImageRepositorySpec, validRegistrySpec, validRetentionPolicySpec } from '../unit/api/invalid-objects.ts';
+import { invalidObjects, validImageRepositorySpec, validRegistrySpec, validRetentionPolicySpec } from '../support/invalid-objects.ts';
 
 const run = promisify(execFile);
 const fieldManager = 'dockyard-api-test';

@@ -19,8 +19,8 @@ import { installDockyardCrds } from '../support/crds.ts';
 import { adminKubeConfig, createTestNamespace } from '../support/kube.ts';
 import { resources } from '../../src/controllers/registry/resources.ts';
 import { dockyardSamples } from '../support/samples.ts';
-import { canonicalQuantities } from '../unit/controllers/registry/canonical-quantities.ts';
-import { deploymentInputs } from '../unit/controllers/registry/registries.ts';
+import { canonicalQuantities } from '../support/canonical-quantities.ts';
+import { deploymentInputs } from '../support/registries.ts';
 
 describe('the registry builders against a real apiserver', () => {
   let kubeConfig: KubeConfig;

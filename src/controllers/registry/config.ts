@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import type { RegistrySpec } from '../../api/v1alpha1/registry.ts';
-import { authSecretKeys, childNames, paths, registryLoopbackPort, tokenIssuer, tokenPath, tokenService } from './layout.ts';
+import { childNames } from '../common/registry-children.ts';
+import { authSecretKeys, paths, registryLoopbackPort, tokenIssuer, tokenPath, tokenService } from '../../registry-auth/pod-contract.ts';
 
 /**
  * distribution's config.yml for a Registry, as a pure function of the spec. One file serves

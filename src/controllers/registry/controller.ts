@@ -6,7 +6,7 @@ import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import type { PermissionRequirement } from '../../runtime/startup-checks.ts';
 import { sourceNamespaceLabel } from './builders/metadata.ts';
 import { conditionTypes, degradedReasons } from './builders/status.ts';
-import { registryNameLabel } from './layout.ts';
+import { registryNameLabel } from '../common/registry-children.ts';
 import { withdrawPullSecrets } from './fan-out.ts';
 import type { RegistryControllerOptions } from './options.ts';
 import { reconcileExternalRegistry } from './reconcile-external.ts';

@@ -5,7 +5,7 @@ import { planCredentials, rotateCredentialsAnnotation, type CredentialPlan } fro
 import { credentialSecretData, credentialSecretType, readCredentialSecret } from '../../registry-auth/credential-secret.ts';
 import type { Role } from '../../registry-auth/identities.ts';
 import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
-import { childNames } from './layout.ts';
+import { childNames } from '../common/registry-children.ts';
 
 export interface DesiredCredentials {
   /** Token signing key and identities.json; must be written before the credential Secrets. */

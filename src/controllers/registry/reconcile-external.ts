@@ -12,7 +12,7 @@ import { pullSecretName } from './builders/pull-secret.ts';
 import { conditionTypes } from './builders/status.ts';
 import { probeExternalRegistry, type ProbeResult } from './external.ts';
 import { distributePullSecrets, removeCopies, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
-import { childNames } from './layout.ts';
+import { childNames } from '../common/registry-children.ts';
 import type { RegistryControllerOptions } from './options.ts';
 import { composeStatus } from './registry-status.ts';
 import { recordChanges } from './registry-events.ts';

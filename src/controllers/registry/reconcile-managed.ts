@@ -13,7 +13,7 @@ import { specProblems } from './builders/spec-problems.ts';
 import { deriveRegistryStatus, secretsTheStatusReads } from './builders/status.ts';
 import { desiredCredentials } from './credentials.ts';
 import { distributePullSecrets, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
-import { childNames } from './layout.ts';
+import { childNames } from '../common/registry-children.ts';
 import type { RegistryControllerOptions } from './options.ts';
 import { composeStatus } from './registry-status.ts';
 import { recordChanges } from './registry-events.ts';

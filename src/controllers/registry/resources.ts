@@ -1,7 +1,7 @@
 import { group, version } from '../../api/v1alpha1/resource.ts';
 import type { WatchTarget } from '../../runtime/list-watch-source.ts';
 import { coreResources, type ResourceType } from '../../runtime/resource.ts';
-import { managedBy, managedByLabel, registryNameLabel } from './layout.ts';
+import { managedBy, managedByLabel, registryNameLabel } from '../common/registry-children.ts';
 
 /** The kinds the Registry controller reads and writes. */
 export const resources = {

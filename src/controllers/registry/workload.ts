@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { V1EnvVar, V1Secret } from '@kubernetes/client-node';
 import type { Registry } from '../../api/v1alpha1/registry.ts';
-import { authServerArgs, authServerOptionsFor } from '../../auth-server/options.ts';
+import { authServerArgs } from '../../auth-server/options.ts';
+import { authServerOptionsFor } from './auth-server-options.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import { registryDeployment } from './builders/deployment.ts';
 import { registryIngress } from './builders/ingress.ts';
@@ -10,7 +11,8 @@ import { nodeProxyDaemonSet } from './builders/node-proxy-daemon-set.ts';
 import { persistentVolumeClaim } from './builders/persistent-volume-claim.ts';
 import { registryService } from './builders/service.ts';
 import { registryEnvironment, renderRegistryConfig } from './config.ts';
-import { authSecretKeys, childNames } from './layout.ts';
+import { childNames } from '../common/registry-children.ts';
+import { authSecretKeys } from '../../registry-auth/pod-contract.ts';
 import type { RegistryControllerOptions } from './options.ts';
 import { resources } from './resources.ts';
 

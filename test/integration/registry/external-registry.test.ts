@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
-import { childNames, credentialSecretKeys } from '../../../src/controllers/registry/layout.ts';
+import { childNames } from '../../../src/controllers/common/registry-children.ts';
+import { credentialSecretKeys } from '../../../src/registry-auth/pod-contract.ts';
 import { isNotFound } from '../../../src/runtime/errors.ts';
 import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { DockyardRegistry, type RunningAuthServer } from '../../registry/dockyard-registry.ts';

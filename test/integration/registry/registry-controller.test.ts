@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configChecksumAnnotation } from '../../../src/controllers/registry/builders/deployment.ts';
 import { resources } from '../../../src/controllers/registry/resources.ts';
 import { eventually } from '../../support/eventually.ts';
-import { auditedRequests, describeRequest } from '../runtime/audit-log.ts';
+import { auditedRequests, describeRequest } from '../../support/audit-log.ts';
 import { operatorUser, RegistryTestbed, sample } from './testbed.ts';
 
 const namespace = 'team-a';

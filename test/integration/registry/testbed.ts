@@ -10,7 +10,7 @@ import { LocalControlPlane } from '../../cluster/control-plane.ts';
 import { installDockyardCrds } from '../../support/crds.ts';
 import { eventually } from '../../support/eventually.ts';
 import { samplesDirectory } from '../../support/samples.ts';
-import { OperatorProcess } from '../runtime/operator-process.ts';
+import { OperatorProcess } from '../../support/operator-process.ts';
 
 export const operatorUser = 'dockyard-operator';
 

@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalControlPlane } from '../../cluster/control-plane.ts';
 import { createTestNamespace } from '../../support/kube.ts';
-import { OperatorProcess } from './operator-process.ts';
+import { OperatorProcess } from '../../support/operator-process.ts';
 import { createSource, derivedData, updateSource } from './test-objects.ts';
 
 // A private control plane: this file stops its kube-apiserver.

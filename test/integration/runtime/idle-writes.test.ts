@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalControlPlane } from '../../cluster/control-plane.ts';
 import { createTestNamespace } from '../../support/kube.ts';
-import { auditedRequests, describeRequest } from './audit-log.ts';
-import { msBetween, OperatorProcess } from './operator-process.ts';
+import { auditedRequests, describeRequest } from '../../support/audit-log.ts';
+import { msBetween, OperatorProcess } from '../../support/operator-process.ts';
 import { metricValue } from '../../support/metrics.ts';
 import { createSource, derivedData } from './test-objects.ts';
 

@@ -1,7 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, createTestNamespace } from '../../support/kube.ts';
-import { msBetween, OperatorProcess } from './operator-process.ts';
+import { msBetween, OperatorProcess } from '../../support/operator-process.ts';
 import { metricValue } from '../../support/metrics.ts';
 import { createSource, derivedData } from './test-objects.ts';
 

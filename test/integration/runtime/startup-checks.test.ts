@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { adminKubeConfig, createTestNamespace } from '../../support/kube.ts';
-import { OperatorProcess } from './operator-process.ts';
+import { OperatorProcess } from '../../support/operator-process.ts';
 
 describe('operator start-up checks', () => {
   let namespace: string;

@@ -1,7 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { eventually } from '../../support/eventually.ts';
 import { isNotFound } from '../../support/kube.ts';
-import { derivedName, testControllerLabel } from './fixtures/test-controller.ts';
+import { derivedName, testControllerLabel } from '../../support/fixtures/test-controller.ts';
 
 /** Creates a source ConfigMap the test controller reconciles. */
 export async function createSource(core: CoreV1Api, namespace: string, name: string, data: Record<string, string>): Promise<void> {

@@ -1,7 +1,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, createTestNamespace } from '../../support/kube.ts';
-import { OperatorProcess } from './operator-process.ts';
+import { OperatorProcess } from '../../support/operator-process.ts';
 import { metricValue } from '../../support/metrics.ts';
 import { createSource, derivedData } from './test-objects.ts';
 

@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { describeIssues, issueFieldPaths } from '../../../src/api/field-path.ts';
 import { ImageRepositorySpec, kindNamed, RegistrySpec, resourceSchema, RetentionPolicySpec } from '../../../src/api/v1alpha1/index.ts';
 import { dockyardSamples, samplesDirectory } from '../../support/samples.ts';
-import { invalidObjects, validImageRepositorySpec, validRegistrySpec, validRetentionPolicySpec } from './invalid-objects.ts';
+import { invalidObjects, validImageRepositorySpec, validRegistrySpec, validRetentionPolicySpec } from '../../support/invalid-objects.ts';
 
 function schemaOf(kind: string) {
   const definition = kindNamed(kind);

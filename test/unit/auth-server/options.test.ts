@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
-import { authServerArgs, authServerOptionsFor, parseAuthServerArgs, type AuthServerOptions } from '../../../src/auth-server/options.ts';
+import { authServerArgs, parseAuthServerArgs, type AuthServerOptions } from '../../../src/auth-server/options.ts';
+import { authServerOptionsFor } from '../../../src/controllers/registry/auth-server-options.ts';
 
 const spec = (input: Record<string, unknown>) => RegistrySpec.parse({ storage: { emptyDir: {} }, ...input });
 

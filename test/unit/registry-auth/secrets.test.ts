@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authSecretKeys, credentialSecretKeys } from '../../../src/controllers/registry/layout.ts';
+import { authSecretKeys, credentialSecretKeys } from '../../../src/registry-auth/pod-contract.ts';
 import { authSecretData, ensureAuthMaterial, readAuthSecret } from '../../../src/registry-auth/auth-secret.ts';
 import { credentialSecretData, dockerConfigJson, readCredentialSecret, stagedCredentialKeys } from '../../../src/registry-auth/credential-secret.ts';
 import { planCredentials } from '../../../src/registry-auth/credential-plan.ts';

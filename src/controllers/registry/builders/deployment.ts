@@ -11,7 +11,8 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import { defaultRegistryImage, defaultReplicas, type Registry } from '../../../api/v1alpha1/registry.ts';
-import { authSecretKeys, childNames, containerNames, frontPort, frontPortName, healthPath, livenessPath, paths } from '../layout.ts';
+import { childNames, containerNames } from '../../common/registry-children.ts';
+import { authSecretKeys, frontPort, frontPortName, healthPath, livenessPath, paths } from '../../../registry-auth/pod-contract.ts';
 import { tlsSecretName } from './certificate.ts';
 import { childLabels, childMetadata, type ChildObject, components, registryIdentity, selectorLabels } from './metadata.ts';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.ts';
@@ -65,7 +66,7 @@ const secretFileMode = 0o440;
 
 /**
  * The registry Deployment: distribution on 127.0.0.1:5001 and, in front of it, the auth container
- * on port 5000, the only door of the Pod (see layout.ts).
+ * on port 5000, the only door of the Pod (see registry-auth/pod-contract.ts).
  */
 export function registryDeployment(registry: Registry, inputs: RegistryDeploymentInputs): ChildObject<V1Deployment> {
   const { name } = registryIdentity(registry);

@@ -1,5 +1,6 @@
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
-import { childNames, frontPort } from '../layout.ts';
+import { childNames } from '../../common/registry-children.ts';
+import { frontPort } from '../../../registry-auth/pod-contract.ts';
 import { registryIdentity } from './metadata.ts';
 
 /** Kubernetes' default; clusters set another with the kubelet's --cluster-domain. */

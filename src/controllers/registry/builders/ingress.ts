@@ -1,6 +1,7 @@
 import type { V1Ingress } from '@kubernetes/client-node';
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
-import { childNames, frontPortName } from '../layout.ts';
+import { childNames } from '../../common/registry-children.ts';
+import { frontPortName } from '../../../registry-auth/pod-contract.ts';
 import { childMetadata, type ChildObject, components, registryIdentity } from './metadata.ts';
 
 /**

@@ -1,11 +1,11 @@
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
 import { controllerReference } from '../../../runtime/owner-references.ts';
 import type { KubeObject, OwnerReference } from '../../../runtime/resource.ts';
-import { componentLabel, managedBy, managedByLabel, registryNameLabel } from '../layout.ts';
+import { componentLabel, managedBy, managedByLabel, registryNameLabel } from '../../common/registry-children.ts';
 
 /**
  * The standard instance label, on every child and Pod. Users select the registry's Pods with it
- * (the s3 sample's podAntiAffinity does), so it is part of the contract like the labels of layout.ts.
+ * (the s3 sample's podAntiAffinity does), so it is part of the contract like the labels of controllers/common/registry-children.ts.
  */
 export const instanceLabel = 'app.kubernetes.io/instance';
 

@@ -1,6 +1,7 @@
 import type { V1DaemonSet, V1ResourceRequirements, V1SecurityContext } from '@kubernetes/client-node';
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
-import { childNames, containerNames, frontPortName } from '../layout.ts';
+import { childNames, containerNames } from '../../common/registry-children.ts';
+import { frontPortName } from '../../../registry-auth/pod-contract.ts';
 import { serviceAddress, type EndpointOptions } from './endpoints.ts';
 import { childLabels, childMetadata, type ChildObject, components, registryIdentity, selectorLabels } from './metadata.ts';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.ts';

@@ -1,6 +1,6 @@
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
-import { childNames } from '../layout.ts';
+import { childNames } from '../../common/registry-children.ts';
 import { canonicalQuantity } from './quantity.ts';
 import { childMetadata, type ChildObject, components, registryIdentity } from './metadata.ts';
 

@@ -3,7 +3,8 @@ import type { Registry } from '../../../api/v1alpha1/registry.ts';
 import type { Credential } from '../../../registry-auth/credential-plan.ts';
 import { credentialSecretType, dockerConfigJson } from '../../../registry-auth/credential-secret.ts';
 import { controllerReference } from '../../../runtime/owner-references.ts';
-import { childNames, componentLabel, credentialSecretKeys, managedBy, managedByLabel, registryNameLabel } from '../layout.ts';
+import { childNames, componentLabel, managedBy, managedByLabel, registryNameLabel } from '../../common/registry-children.ts';
+import { credentialSecretKeys } from '../../../registry-auth/pod-contract.ts';
 import { components, instanceLabel, registryIdentity, sourceNamespaceLabel, type ChildObject } from './metadata.ts';
 
 /** The pull Secret's name in every namespace that receives it. */

@@ -1,5 +1,5 @@
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
-import { childNames } from '../layout.ts';
+import { childNames } from '../../common/registry-children.ts';
 
 /** Something in a Registry that makes its children impossible to build, with the field to fix. */
 export interface SpecProblem {

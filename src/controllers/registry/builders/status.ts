@@ -1,7 +1,7 @@
 import type { V1DaemonSet, V1Deployment, V1PersistentVolumeClaim, V1Service } from '@kubernetes/client-node';
 import { defaultRegistryImage, defaultReplicas, type Registry, type RegistryStatus } from '../../../api/v1alpha1/registry.ts';
 import type { ConditionUpdate } from '../../../runtime/conditions.ts';
-import { childNames } from '../layout.ts';
+import { childNames } from '../../common/registry-children.ts';
 import { tlsSecretName } from './certificate.ts';
 import { endpoints, type EndpointOptions } from './endpoints.ts';
 import { registryIdentity } from './metadata.ts';

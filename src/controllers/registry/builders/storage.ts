@@ -1,6 +1,6 @@
 import type { V1DeploymentStrategy, V1Volume } from '@kubernetes/client-node';
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
-import { childNames } from '../layout.ts';
+import { childNames } from '../../common/registry-children.ts';
 import { registryIdentity } from './metadata.ts';
 import { canonicalQuantity } from './quantity.ts';
 

@@ -2,17 +2,9 @@ import type { V1Container, V1Deployment, V1Volume } from '@kubernetes/client-nod
 import { describe, expect, it } from 'vitest';
 import { defaultRegistryImage } from '../../../../src/api/v1alpha1/registry.ts';
 import { configChecksumAnnotation, registryDeployment } from '../../../../src/controllers/registry/builders/deployment.ts';
-import {
-  authSecretKeys,
-  containerNames,
-  frontPort,
-  frontPortName,
-  healthPath,
-  livenessPath,
-  paths,
-  registryNameLabel,
-} from '../../../../src/controllers/registry/layout.ts';
-import { deploymentInputs, registry, registryUid, sampleRegistry } from './registries.ts';
+import { containerNames, registryNameLabel } from '../../../../src/controllers/common/registry-children.ts';
+import { authSecretKeys, frontPort, frontPortName, healthPath, livenessPath, paths } from '../../../../src/registry-auth/pod-contract.ts';
+import { deploymentInputs, registry, registryUid, sampleRegistry } from '../../../support/registries.ts';
 
 function container(deployment: V1Deployment, name: string): V1Container {
   const found = deployment.spec?.template.spec?.containers.find((candidate) => candidate.name === name);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { registryCertificate } from '../../../../src/controllers/registry/builders/certificate.ts';
 import { registryIngress } from '../../../../src/controllers/registry/builders/ingress.ts';
 import { registryService } from '../../../../src/controllers/registry/builders/service.ts';
-import { frontPortName } from '../../../../src/controllers/registry/layout.ts';
-import { registry, registryUid, sampleRegistry } from './registries.ts';
+import { frontPortName } from '../../../../src/registry-auth/pod-contract.ts';
+import { registry, registryUid, sampleRegistry } from '../../../support/registries.ts';
 
 const emptyDir = { storage: { emptyDir: {} } };
 

@@ -1,8 +1,8 @@
 import type { V1Container, V1DaemonSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { nodeProxyDaemonSet } from '../../../../src/controllers/registry/builders/node-proxy-daemon-set.ts';
-import { containerNames } from '../../../../src/controllers/registry/layout.ts';
-import { registry, registryUid, sampleRegistry } from './registries.ts';
+import { containerNames } from '../../../../src/controllers/common/registry-children.ts';
+import { registry, registryUid, sampleRegistry } from '../../../support/registries.ts';
 
 const operatorImage = 'ghcr.io/dockyard/dockyard:0.1.0';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { persistentVolumeClaim } from '../../../../src/controllers/registry/builders/persistent-volume-claim.ts';
-import { registryNameLabel } from '../../../../src/controllers/registry/layout.ts';
-import { registry, registryUid, sampleRegistry } from './registries.ts';
+import { registryNameLabel } from '../../../../src/controllers/common/registry-children.ts';
+import { registry, registryUid, sampleRegistry } from '../../../support/registries.ts';
 
 describe('persistentVolumeClaim', () => {
   it('asks for the size with the default access mode and the cluster default class (DESIGN.md example)', () => {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { endpoints } from '../../../../src/controllers/registry/builders/endpoints.ts';
 import { sourceNamespaceLabel } from '../../../../src/controllers/registry/builders/metadata.ts';
 import { pullSecretCopy, pullSecretName, pullSecretSelector } from '../../../../src/controllers/registry/builders/pull-secret.ts';
-import { registryNameLabel } from '../../../../src/controllers/registry/layout.ts';
-import { registry, registryUid, sampleRegistry } from './registries.ts';
+import { registryNameLabel } from '../../../../src/controllers/common/registry-children.ts';
+import { registry, registryUid, sampleRegistry } from '../../../support/registries.ts';
 
 const credential = { username: 'pull-7f3a', password: 'p4ss:w0rd/with+symbols' };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalQuantity } from '../../../../src/controllers/registry/builders/quantity.ts';
-import { canonicalQuantities } from './canonical-quantities.ts';
+import { canonicalQuantities } from '../../../support/canonical-quantities.ts';
 
 describe('canonicalQuantity', () => {
   it.each(canonicalQuantities)('writes %j as the apiserver stores it: %s', (input, canonical) => {

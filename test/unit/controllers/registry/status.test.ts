@@ -7,7 +7,7 @@ import {
   type DerivedRegistryStatus,
   type ObservedRegistryChildren,
 } from '../../../../src/controllers/registry/builders/status.ts';
-import { registry, sampleRegistry } from './registries.ts';
+import { registry, sampleRegistry } from '../../../support/registries.ts';
 
 const deployment = (status: V1DeploymentStatus, generation = 1): V1Deployment => ({ metadata: { generation }, status: { observedGeneration: 1, ...status } });
 const rolledOut = (replicas = 1) => deployment({ replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas });

@@ -3,7 +3,7 @@ import { configChecksumAnnotation } from '../../../../src/controllers/registry/b
 import type { RegistryControllerOptions } from '../../../../src/controllers/registry/options.ts';
 import { desiredWorkload, envSecretNames, envSecretVersion } from '../../../../src/controllers/registry/workload.ts';
 import type { KubeObject } from '../../../../src/runtime/resource.ts';
-import { registry, sampleRegistry } from './registries.ts';
+import { registry, sampleRegistry } from '../../../support/registries.ts';
 
 const options: RegistryControllerOptions = { operatorImage: 'dockyard:test', pullSecretSources: new Set(), clusterDomain: 'cluster.local' };
 

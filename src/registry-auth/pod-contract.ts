@@ -1,7 +1,8 @@
 /**
- * The shape of a registry Dockyard runs: the names of its child objects and what runs inside its
- * Pod. The builders (which write the objects) and `dockyard auth-server` (which runs in the Pod)
- * both read it from here, so the two cannot drift.
+ * The contract of a registry Pod, owned by the side that serves it: what `dockyard auth-server`
+ * listens on and answers, where the Pod mounts its files, and the keys of the Secrets the Pod and
+ * Dockyard's jobs read. The Registry controller's builders write objects that honour it; the auth
+ * server, the token service and the jobs read it from here, so none of them imports a controller.
  *
  * Inside the Pod, distribution listens on loopback only; the `auth` container, running
  * `dockyard auth-server`, is the Pod's only door. It answers token requests at /auth/token and
@@ -10,37 +11,6 @@
  * localhost:PORT through the node proxy (where kubelets cannot resolve cluster DNS), and as an
  * ingress host: distribution's own realm is one fixed URL, which no single value could serve.
  */
-
-/** The label every child carries, so a Registry's objects are found by selector. */
-export const registryNameLabel = 'dockyard.dev/registry';
-export const componentLabel = 'app.kubernetes.io/component';
-export const managedByLabel = 'app.kubernetes.io/managed-by';
-export const managedBy = 'dockyard';
-
-/** Child object names, all derived from the Registry's name (max 63 characters with suffixes). */
-export function childNames(registryName: string) {
-  const base = `${registryName}-registry`;
-  return {
-    /** Deployment and Service. */
-    workload: base,
-    /** Secret with config.yml: no credentials inside (they come from env), but a Secret all the same. */
-    config: `${base}-config`,
-    /** Secret for the auth container: token signing key and certificate, hashed credentials. */
-    auth: `${base}-auth`,
-    /** Secret with the push identity, for the owning namespace's CI. */
-    push: `${registryName}-push`,
-    /** Secret with the pull identity (kubernetes.io/dockerconfigjson); the source of the fan-out. */
-    pull: `${registryName}-pull`,
-    /** Secret with Dockyard's own identity (delete scope) for retention and status jobs. Never fanned out. */
-    maintainer: `${base}-maintainer`,
-    claim: `${base}-data`,
-    nodeProxy: `${base}-node-proxy`,
-    ingress: base,
-    certificate: `${base}-tls`,
-  };
-}
-
-export const containerNames = { registry: 'registry', auth: 'auth', nodeProxy: 'node-proxy' } as const;
 
 /** The port clients reach: the auth container's. */
 export const frontPort = 5000;

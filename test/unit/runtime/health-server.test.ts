@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListenAddress, startHealthServer } from '../../src/health-server.ts';
+import { parseListenAddress, startHealthServer } from '../../../src/runtime/health-server.ts';
 
 describe('parseListenAddress', () => {
   it.each([

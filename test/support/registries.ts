@@ -1,6 +1,6 @@
-import { Registry } from '../../../../src/api/v1alpha1/registry.ts';
-import type { RegistryDeploymentInputs } from '../../../../src/controllers/registry/builders/deployment.ts';
-import { dockyardSamples } from '../../../support/samples.ts';
+import { Registry } from '../../src/api/v1alpha1/registry.ts';
+import type { RegistryDeploymentInputs } from '../../src/controllers/registry/builders/deployment.ts';
+import { dockyardSamples } from './samples.ts';
 
 export const registryUid = '6f1c2a4e-0000-4000-8000-000000000001';
 

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { bundledDockyardMain } from '../../support/bundle.ts';
+import { bundledDockyardMain } from './bundle.ts';
 
 const fixture = new URL('./fixtures/test-operator.ts', import.meta.url).pathname;
-const dockyardMain = new URL('../../../src/main.ts', import.meta.url).pathname;
+const dockyardMain = new URL('../../src/main.ts', import.meta.url).pathname;
 
 /** One JSON log line of the operator. */
 export interface LogLine {

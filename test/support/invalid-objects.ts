@@ -1,4 +1,4 @@
-import { apiVersion } from '../../../src/api/v1alpha1/index.ts';
+import { apiVersion } from '../../src/api/v1alpha1/index.ts';
 
 // Objects the API must reject, each with the one field at fault. The unit tests check that zod
 // rejects each at that field; the integration tests that the apiserver does, naming it too.
