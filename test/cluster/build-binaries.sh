@@ -10,6 +10,10 @@ cache=${DOCKYARD_CACHE:-$HOME/.cache/dockyard}
 bin_root="$cache/bin"
 link_dir="$bin_root/current"
 mkdir -p "$bin_root" "$link_dir"
+# One build at a time per cache: two test runs starting together would otherwise both write the
+# same <tool>-<version>.tmp directory.
+exec 9>"$bin_root/.build.lock"
+flock 9
 
 module_version() { # <wrapper dir> <module path>: the version the wrapper requires
   awk -v m="$2" '$1 == "require" && $2 == m { print $3 } $1 == m && $2 ~ /^v/ { print $2 }' "$1/go.mod" | head -n 1
