@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { applyObject, type ApplyResult } from './apply.ts';
-import { errorMessage, TerminalError } from './errors.ts';
+import { isTerminal } from './errors.ts';
 import type { EventInput, EventRecorder } from './events.ts';
 import { reconcileWithFinalizer, type FinalizerOutcome } from './finalizers.ts';
 import type { InformerEvent } from './informer.ts';
 import type { InformerSet } from './informer-set.ts';
 import type { KubeClient } from './kube-client.ts';
-import type { WatchTarget } from './list-watch-source.ts';
+import { watchTargetName, type WatchTarget } from './list-watch-source.ts';
 import type { OperatorMetrics, ReconcileOutcome } from './metrics.ts';
 import { controllerOfKind } from './owner-references.ts';
 import { formatKey, keyOf, parseKey, type KubeObject, type ObjectKey, type ResourceType } from './resource.ts';
 import type { PermissionRequirement } from './startup-checks.ts';
 import { writeStatus } from './status.ts';
-import type { ReadonlyStore } from './store.ts';
+import type { IndexFunction, ReadonlyStore } from './store.ts';
 import { WorkQueue } from './workqueue.ts';
 
 export interface ReconcileResult {
@@ -31,7 +31,13 @@ export interface ControllerDefinition<T extends KubeObject = KubeObject> {
   name: string;
   root: WatchTarget;
   owns?: WatchTarget[];
-  watches?: Array<{ target: WatchTarget; map: (object: KubeObject) => string[] }>;
+  /**
+   * Other collections whose changes concern some roots: `map` names the root keys to reconcile,
+   * and may read this controller's caches (through their indexes) to find them.
+   */
+  watches?: Array<{ target: WatchTarget; map: (object: KubeObject, caches: CacheReader) => string[] }>;
+  /** Indexes on watched caches, for `map` and the reconcile to find objects by a field without scanning. */
+  indexes?: Array<{ target: WatchTarget; name: string; keys: IndexFunction }>;
   reconcile(key: string, context: ReconcileContext<T>): Promise<ReconcileResult | void>;
   /** Reconciles of different keys at once (default 1); one key never runs twice at once. */
   maxConcurrentReconciles?: number;
@@ -52,7 +58,13 @@ export function defineController<T extends KubeObject>(definition: ControllerDef
   return definition as unknown as ControllerDefinition;
 }
 
-export interface ReconcileContext<T extends KubeObject> {
+/** Read access to the caches of the targets one controller watches. */
+export interface CacheReader {
+  /** The cache of a target this controller watches (root, owns or watches); any other target throws. */
+  cache<U extends KubeObject = KubeObject>(target: WatchTarget): ReadonlyStore<U>;
+}
+
+export interface ReconcileContext<T extends KubeObject> extends CacheReader {
   readonly key: ObjectKey;
   /** The object as the cache holds it now; undefined once it is gone. */
   readonly object: T | undefined;
@@ -62,8 +74,6 @@ export interface ReconcileContext<T extends KubeObject> {
   /** Aborted when reconciling must stop at once (leadership lost, shutdown timed out). */
   readonly signal: AbortSignal;
   readonly client: KubeClient;
-  /** The cache of a target this controller watches. */
-  cache<U extends KubeObject = KubeObject>(target: WatchTarget): ReadonlyStore<U>;
   /** Server-side applies a child, skipping the request when the cached child already matches. */
   apply<U extends KubeObject>(resource: ResourceType, desired: U): Promise<ApplyResult<U>>;
   /** Writes the root object's status, skipping the request when it is unchanged. */
@@ -89,6 +99,8 @@ export class Controller {
   private readonly deps: ControllerDependencies;
   private readonly queue: WorkQueue;
   private readonly watched: WatchTarget[];
+  private readonly watchedNames: ReadonlySet<string>;
+  private readonly caches: CacheReader;
   private readonly unsubscribe: Array<() => void> = [];
   private readonly aborter = new AbortController();
   private workers: Promise<void> | undefined;
@@ -100,6 +112,14 @@ export class Controller {
     this.queue = new WorkQueue({ observer: deps.metrics.workQueueObserver(definition.name) });
     this.unsubscribe.push(deps.metrics.trackWorkQueue(definition.name, this.queue));
     this.watched = [definition.root, ...(definition.owns ?? []), ...(definition.watches ?? []).map((w) => w.target)];
+    this.watchedNames = new Set(this.watched.map(watchTargetName));
+    this.caches = { cache: <U extends KubeObject>(target: WatchTarget) => this.watchedCache<U>(target) };
+    for (const index of definition.indexes ?? []) {
+      if (!this.watchedNames.has(watchTargetName(index.target))) {
+        throw new Error(`controller ${definition.name} declares index ${index.name} on ${watchTargetName(index.target)}, which it does not watch`);
+      }
+      deps.informers.informerFor(index.target).addIndex(index.name, index.keys);
+    }
 
     const rootResource = definition.root.resource;
     this.subscribe(definition.root, (object) => [keyOf(object)]);
@@ -110,7 +130,7 @@ export class Controller {
         return [formatKey({ namespace: rootResource.namespaced ? object.metadata?.namespace : undefined, name: owner.name })];
       });
     }
-    for (const watch of definition.watches ?? []) this.subscribe(watch.target, watch.map);
+    for (const watch of definition.watches ?? []) this.subscribe(watch.target, (object) => watch.map(object, this.caches));
   }
 
   /** Starts the workers; call once the informers have synced, so reconciles see full caches. */
@@ -118,7 +138,7 @@ export class Controller {
     this.workers ??= this.queue.process(
       (key) => this.reconcile(key),
       this.definition.maxConcurrentReconciles ?? 1,
-      (key, error) => this.deps.log.error({ controller: this.name, key, err: errorMessage(error) }, 'reconcile handler threw unexpectedly'),
+      (key, error) => this.deps.log.error({ controller: this.name, key, err: error }, 'reconcile handler threw unexpectedly'),
     );
   }
 
@@ -170,14 +190,14 @@ export class Controller {
       }
       log.debug({ durationMs: Math.round(seconds() * 1000), requeueAfterMs: result?.requeueAfterMs }, 'reconciled');
     } catch (error) {
-      if (error instanceof TerminalError) {
+      if (isTerminal(error)) {
         outcome = 'terminal';
         this.queue.forget(key);
-        log.error({ err: errorMessage(error) }, 'reconcile failed and will not be retried until the object changes');
+        log.error({ err: error }, 'reconcile failed and will not be retried until the object changes');
       } else {
         outcome = 'error';
         this.queue.addRateLimited(key);
-        log.warn({ err: errorMessage(error), failures: this.queue.failures(key) }, 'reconcile failed; retrying with backoff');
+        log.warn({ err: error, failures: this.queue.failures(key) }, 'reconcile failed; retrying with backoff');
       }
     }
     this.deps.metrics.reconciled(this.name, outcome, seconds());
@@ -198,7 +218,7 @@ export class Controller {
       reconcileID,
       signal: this.aborter.signal,
       client,
-      cache: <U extends KubeObject>(target: WatchTarget) => this.deps.informers.informerFor(target).store as unknown as ReadonlyStore<U>,
+      cache: this.caches.cache,
       apply: <U extends KubeObject>(resource: ResourceType, desired: U) =>
         applyObject(client, resource, desired, { live: this.cachedObject(resource, desired) as U | undefined, signal: this.aborter.signal }),
       writeStatus: (status) => writeStatus(client, root, requireObject('write status'), status, { signal: this.aborter.signal }),
@@ -209,6 +229,17 @@ export class Controller {
           patch: (operations) => client.patch(root, parseKey(key), 'json', operations, { signal: this.aborter.signal }),
         }),
     };
+  }
+
+  /**
+   * The cache of a watched target. Asking for any other target would create an informer nobody
+   * starts, whose empty store never fills: a reconcile would see "nothing there" forever.
+   */
+  private watchedCache<U extends KubeObject>(target: WatchTarget): ReadonlyStore<U> {
+    if (!this.watchedNames.has(watchTargetName(target))) {
+      throw new Error(`controller ${this.name} read the cache of ${watchTargetName(target)}, which it does not watch; add it to owns or watches`);
+    }
+    return this.deps.informers.informerFor(target).store as unknown as ReadonlyStore<U>;
   }
 
   private rootStore(): ReadonlyStore<KubeObject> {

@@ -10,6 +10,19 @@ export class TerminalError extends Error {
   }
 }
 
+/**
+ * Whether `error`, or any error in its `cause` chain, is a TerminalError: a reconcile that wraps
+ * a terminal failure to add context ("applying the claim: ...") must not turn it into a retry.
+ */
+export function isTerminal(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current = error; current instanceof Error && !seen.has(current); current = current.cause) {
+    if (current instanceof TerminalError) return true;
+    seen.add(current);
+  }
+  return false;
+}
+
 /** The apiserver's `Status` body of a failed request, as far as the runtime reads it. */
 export interface ApiStatus {
   kind?: string;
@@ -58,6 +71,11 @@ export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefi
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/** 422 Unprocessable Entity: the apiserver refused the object itself (validation), not the request. */
+export function isInvalid(error: unknown): error is KubeApiError {
+  return isApiError(error) && error.code === 422;
 }
 
 export function isConflict(error: unknown): boolean {

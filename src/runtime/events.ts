@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from './clock.ts';
-import { errorMessage } from './errors.ts';
 import type { KubeClient } from './kube-client.ts';
 import { microTime } from './kube-time.ts';
 import { coreResources, type KubeObject } from './resource.ts';
@@ -151,7 +150,7 @@ export class EventRecorder {
   private enqueueWrite(series: Series, write: () => Promise<unknown>): void {
     series.writes = series.writes.then(write).then(
       () => undefined,
-      (error: unknown) => this.options.log.warn({ err: errorMessage(error), event: `${series.namespace}/${series.name}` }, 'could not record event'),
+      (error: unknown) => this.options.log.warn({ err: error, event: `${series.namespace}/${series.name}` }, 'could not record event'),
     );
   }
 

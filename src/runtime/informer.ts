@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { ReconnectBackoff, type BackoffOptions } from './backoff.ts';
 import { sleep, systemClock, type Clock, type Timer } from './clock.ts';
-import { errorMessage, isGone } from './errors.ts';
+import { isGone } from './errors.ts';
 import type { WatchEvent } from './kube-client.ts';
 import type { ListWatchSource } from './list-watch-source.ts';
 import { keyOf, type KubeObject } from './resource.ts';
-import { ObjectStore, type ReadonlyStore } from './store.ts';
+import { ObjectStore, type IndexFunction, type ReadonlyStore } from './store.ts';
 
 /**
  * What subscribers hear. `resynced` is every cached object after each (re)list: a reconnect or a
@@ -101,6 +101,11 @@ export class Informer<T extends KubeObject> {
     return this.objects;
   }
 
+  /** Declares an index on the store (see ObjectStore.addIndex); safe before or after start. */
+  addIndex(name: string, indexer: IndexFunction<T>): void {
+    this.objects.addIndex(name, indexer);
+  }
+
   /** Subscribers must be quick and must not throw: they are meant to enqueue keys. */
   subscribe(handler: (event: InformerEvent<T>) => void): () => void {
     this.subscribers.add(handler);
@@ -153,7 +158,7 @@ export class Informer<T extends KubeObject> {
         }
         this.restarted('error');
         const retryInMs = this.backoff.nextDelayMs(this.clock.now());
-        this.log.warn({ err: errorMessage(error), retryInMs }, 'list or watch failed; retrying');
+        this.log.warn({ err: error, retryInMs }, 'list or watch failed; retrying');
         await sleep(this.clock, retryInMs, this.stopping.signal);
       }
     }
@@ -256,7 +261,7 @@ export class Informer<T extends KubeObject> {
       try {
         subscriber(event);
       } catch (error) {
-        this.log.error({ err: errorMessage(error), eventType: event.type }, 'informer subscriber threw; the event still reached the others');
+        this.log.error({ err: error, eventType: event.type }, 'informer subscriber threw; the event still reached the others');
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { sleep, systemClock, type Clock } from './clock.ts';
-import { errorMessage, isConflict, isNotFound } from './errors.ts';
+import { isConflict, isNotFound } from './errors.ts';
 import { microTime } from './kube-time.ts';
 import type { KubeClient } from './kube-client.ts';
 import { coreResources, type KubeObject } from './resource.ts';
@@ -176,7 +176,7 @@ export class LeaderElector {
       });
       this.log.info('released the lease');
     } catch (error) {
-      this.log.warn({ err: errorMessage(error) }, 'could not release the lease; it expires on its own');
+      this.log.warn({ err: error }, 'could not release the lease; it expires on its own');
     }
   }
 
@@ -217,7 +217,7 @@ export class LeaderElector {
         this.lastRoundOkAt = this.clock.now();
         return false;
       }
-      if (!signal.aborted) this.log.warn({ err: errorMessage(error) }, 'lease round failed');
+      if (!signal.aborted) this.log.warn({ err: error }, 'lease round failed');
       return false;
     }
   }

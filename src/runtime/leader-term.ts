@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { Controller, type ControllerDefinition } from './controller.ts';
-import { errorMessage } from './errors.ts';
 import type { EventRecorder } from './events.ts';
 import { InformerSet, type InformerSettings } from './informer-set.ts';
 import type { KubeClient } from './kube-client.ts';
@@ -68,7 +67,7 @@ export class LeaderTerm {
       for (const controller of this.controllers) controller.start();
       this.log.info({ controllers: this.controllers.map((c) => c.name), sinceProcessStartMs: Math.round(performance.now()) }, 'started controllers');
     } catch (error) {
-      this.log.error({ err: errorMessage(error) }, 'could not start controllers');
+      this.log.error({ err: error }, 'could not start controllers');
     }
   }
 }

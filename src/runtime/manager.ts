@@ -5,7 +5,7 @@ import { startHealthServer } from './health-server.ts';
 import { ReconnectBackoff } from './backoff.ts';
 import { sleep, systemClock } from './clock.ts';
 import type { ControllerDefinition } from './controller.ts';
-import { errorMessage, isApiError } from './errors.ts';
+import { isApiError } from './errors.ts';
 import { apiEventSink, EventRecorder } from './events.ts';
 import type { InformerSettings } from './informer-set.ts';
 import { KubeClient } from './kube-client.ts';
@@ -165,7 +165,7 @@ export class Manager {
       } catch (error) {
         if (error instanceof StartupCheckError || (isApiError(error) && error.code !== 429 && error.code < 500)) throw error;
         const retryInMs = backoff.nextDelayMs(systemClock.now());
-        this.log.warn({ err: errorMessage(error), retryInMs }, 'could not run start-up checks; retrying');
+        this.log.warn({ err: error, retryInMs }, 'could not run start-up checks; retrying');
         await sleep(systemClock, retryInMs, stop);
       }
     }

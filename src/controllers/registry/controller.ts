@@ -2,7 +2,7 @@ import { Registry } from '../../api/v1alpha1/registry.ts';
 import { describeIssues } from '../../api/field-path.ts';
 import { defineController, type ControllerDefinition, type ReconcileContext, type ReconcileResult } from '../../runtime/controller.ts';
 import { errorMessage } from '../../runtime/errors.ts';
-import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
+import { keyOf, type KubeObject, type ResourceType } from '../../runtime/resource.ts';
 import type { PermissionRequirement } from '../../runtime/startup-checks.ts';
 import { sourceNamespaceLabel } from './builders/metadata.ts';
 import { conditionTypes, degradedReasons } from './builders/status.ts';
@@ -17,31 +17,15 @@ import { setCondition, type Condition } from '../../runtime/conditions.ts';
 /** Held while a Registry's pull Secret copies exist in other namespaces, where no ownerReference reaches. */
 export const pullSecretFinalizer = 'dockyard.dev/pull-secrets';
 
-/**
- * What the watches of Namespaces and ServiceAccounts need to know to wake the right Registries:
- * which ones fan out, and to which ServiceAccounts. Kept from each reconcile; a Registry not yet
- * reconciled is reached by its own first reconcile anyway.
- */
-class FanOutIndex {
-  private readonly entries = new Map<string, { serviceAccounts: ReadonlySet<string> }>();
+/** Index of the Registries cache: every Registry that fans its pull Secret out (value "yes"). */
+const fansOutIndex = 'fans-out';
+/** Index of the Registries cache: the ServiceAccount names whose imagePullSecrets a Registry patches. */
+const serviceAccountIndex = 'pull-secret-service-accounts';
 
-  remember(key: string, registry: Registry): void {
-    const pullSecrets = registry.spec.pullSecrets;
-    if (pullSecrets === undefined) this.entries.delete(key);
-    else this.entries.set(key, { serviceAccounts: new Set(pullSecrets.serviceAccounts ?? []) });
-  }
-
-  forget(key: string): void {
-    this.entries.delete(key);
-  }
-
-  fanningOut(): string[] {
-    return [...this.entries.keys()];
-  }
-
-  usingServiceAccount(name: string): string[] {
-    return [...this.entries].filter(([, entry]) => entry.serviceAccounts.has(name)).map(([key]) => key);
-  }
+/** Cached objects are the apiserver's JSON, unparsed: read only what the indexes need, defensively. */
+function pullSecretsOf(object: KubeObject): { serviceAccounts?: unknown } | undefined {
+  const pullSecrets = (object as { spec?: { pullSecrets?: unknown } }).spec?.pullSecrets;
+  return typeof pullSecrets === 'object' && pullSecrets !== null ? pullSecrets : undefined;
 }
 
 /**
@@ -49,7 +33,6 @@ class FanOutIndex {
  * external one) whose pull Secret reaches the namespaces that need it.
  */
 export function registryController(options: RegistryControllerOptions): ControllerDefinition {
-  const index = new FanOutIndex();
   return defineController<KubeObject>({
     name: 'registry',
     root: targets.registries,
@@ -59,8 +42,22 @@ export function registryController(options: RegistryControllerOptions): Controll
       // no ownerReference: their labels say whose they are.
       { target: targets.claims, map: (object) => registryKeysByLabel(object) },
       { target: targets.secrets, map: (object) => registryKeysByLabel(object) },
-      { target: targets.namespaces, map: () => index.fanningOut() },
-      { target: targets.serviceAccounts, map: (object) => index.usingServiceAccount(object.metadata?.name ?? '') },
+      { target: targets.namespaces, map: (_namespace, caches) => keysOf(caches.cache(targets.registries).byIndex(fansOutIndex, 'yes')) },
+      {
+        target: targets.serviceAccounts,
+        map: (serviceAccount, caches) => keysOf(caches.cache(targets.registries).byIndex(serviceAccountIndex, serviceAccount.metadata?.name ?? '')),
+      },
+    ],
+    indexes: [
+      { target: targets.registries, name: fansOutIndex, keys: (registry) => (pullSecretsOf(registry) ? ['yes'] : []) },
+      {
+        target: targets.registries,
+        name: serviceAccountIndex,
+        keys: (registry) => {
+          const serviceAccounts = pullSecretsOf(registry)?.serviceAccounts;
+          return Array.isArray(serviceAccounts) ? serviceAccounts.filter((name): name is string => typeof name === 'string') : [];
+        },
+      },
     ],
     maxConcurrentReconciles: 4,
     permissions: [
@@ -75,14 +72,10 @@ export function registryController(options: RegistryControllerOptions): Controll
     ],
     async reconcile(key, context): Promise<ReconcileResult | void> {
       const object = context.object;
-      if (object === undefined) {
-        index.forget(key);
-        return;
-      }
+      if (object === undefined) return;
       const parsed = Registry.safeParse(object);
       if (!parsed.success) return reportUnreadable(object, context, describeIssues(parsed.error));
       const registry = parsed.data;
-      index.remember(key, registry);
       try {
         const outcome = await context.finalize(pullSecretFinalizer, {
           apply: () => (registry.spec.external ? reconcileExternalRegistry(registry, context, options) : reconcileManagedRegistry(registry, context, options)),
@@ -100,6 +93,10 @@ export function registryController(options: RegistryControllerOptions): Controll
       }
     },
   });
+}
+
+function keysOf(objects: KubeObject[]): string[] {
+  return objects.map(keyOf);
 }
 
 function needs(verbs: string[], resource: ResourceType, reason: string, subresource?: string): PermissionRequirement[] {

@@ -167,6 +167,76 @@ describe('Controller', () => {
     expect(await h.retries()).toBe(0);
   });
 
+  it('does not retry a TerminalError wrapped as the cause of another error', async () => {
+    const seen = recorder();
+    const h = harness({
+      reconcile: async (key) => {
+        seen.note(key);
+        throw new Error('applying the claim', { cause: new Error('patch refused', { cause: new TerminalError('spec.storage is invalid') }) });
+      },
+    });
+    h.registries.put('broken');
+    await h.start();
+    await seen.until(1);
+    await settle();
+    expect(await h.outcomes()).toEqual({ terminal: 1 });
+    expect(await h.retries()).toBe(0);
+  });
+
+  it('refuses to read the cache of a target it does not watch, instead of returning a store that never fills', async () => {
+    const failures: unknown[] = [];
+    const seen = recorder();
+    const unwatched: WatchTarget = { resource: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true } };
+    const h = harness({
+      reconcile: async (key, context) => {
+        try {
+          context.cache(unwatched);
+        } catch (error) {
+          failures.push(error);
+        }
+        expect(context.cache(owned).size).toBe(0);
+        seen.note(key);
+      },
+    });
+    h.registries.put('main');
+    await h.start();
+    await seen.until(1);
+    expect(String(failures[0])).toMatch(/read the cache of secrets, which it does not watch/);
+  });
+
+  it('lets a watch mapping find roots through an index of the root cache', async () => {
+    const seen = recorder();
+    const h = harness({
+      watches: [
+        {
+          target: watched,
+          // Registries that list this namespace in data.namespaces, found by index, not by a scan.
+          map: (namespace, caches) =>
+            caches
+              .cache(root)
+              .byIndex('by-namespace', namespace.metadata!.name!)
+              .map((r) => `ns/${r.metadata!.name}`),
+        },
+      ],
+      indexes: [{ target: root, name: 'by-namespace', keys: (registry) => (registry['data'] as { namespaces?: string })?.namespaces?.split(',') ?? [] }],
+      reconcile: async (key) => seen.note(key),
+    });
+    h.registries.put('a', { namespaces: 'team-x' });
+    h.registries.put('b', { namespaces: 'team-y,team-z' });
+    await h.start();
+    await seen.until(2);
+    await settle();
+    h.namespaces.put('team-y', {}, { namespace: undefined });
+    await seen.until(3);
+    await settle();
+    expect(seen.keys.slice(2)).toEqual(['ns/b']);
+  });
+
+  it('refuses an index on a target the controller does not watch', () => {
+    const unwatched: WatchTarget = { resource: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true } };
+    expect(() => harness({ indexes: [{ target: unwatched, name: 'x', keys: () => [] }], reconcile: async () => undefined })).toThrow(/does not watch/);
+  });
+
   it('requeues after the delay a reconcile asks for', async () => {
     const seen = recorder();
     const h = harness({
