@@ -105,9 +105,9 @@ export class ObjectStore<T extends KubeObject> implements ReadonlyStore<T> {
   private indexObject(name: string, indexer: IndexFunction<T>, key: string, object: T): void {
     const index = this.indexes.get(name)!;
     for (const value of new Set(indexer(object))) {
-      let keys = index.get(value);
-      if (keys === undefined) index.set(value, (keys = new Set()));
+      const keys = index.get(value) ?? new Set<string>();
       keys.add(key);
+      index.set(value, keys);
     }
   }
 

@@ -70,7 +70,7 @@ export function registryController(options: RegistryControllerOptions): Controll
       ...needs(['patch'], resources.serviceAccounts, 'adding the pull Secret to imagePullSecrets'),
       ...needs(['patch'], resources.registries, 'Registry status', 'status'),
     ],
-    async reconcile(key, context): Promise<ReconcileResult | void> {
+    async reconcile(_key, context): Promise<ReconcileResult | void> {
       const object = context.object;
       if (object === undefined) return;
       const parsed = Registry.safeParse(object);
