@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { durationMilliseconds } from '../api/v1alpha1/duration.ts';
+import { parseDurationFlag } from '../api/v1alpha1/duration.ts';
 import { frontPort, registryLoopbackPort, tokenIssuer } from '../registry-auth/pod-contract.ts';
 
 /**
@@ -92,13 +92,7 @@ export function parseAuthServerArgs(args: string[]): AuthServerOptions {
     if (value === undefined || value === '') throw new Error(`--${flag} is required`);
     return value;
   };
-  for (const flag of ['token-lifetime', 'reload-interval'] as const) {
-    try {
-      if (durationMilliseconds(values[flag]) <= 0) throw new Error('must be positive');
-    } catch (error) {
-      throw new Error(`--${flag}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
+  for (const flag of ['token-lifetime', 'reload-interval'] as const) parseDurationFlag(flag, values[flag]);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new Error('--tls-cert and --tls-key go together');
   try {
     new URL(values.upstream);

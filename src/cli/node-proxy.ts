@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { durationMilliseconds } from '../api/v1alpha1/duration.ts';
+import { parseDurationFlag } from '../api/v1alpha1/duration.ts';
 import { parseListenAddress } from '../runtime/health-server.ts';
 import { createLogger } from '../log.ts';
 import { startTcpForwarder, type HostPort } from '../node-proxy/forwarder.ts';
@@ -28,14 +28,14 @@ export async function nodeProxyCommand(args: string[]): Promise<number> {
   if (values.listen === undefined || values.upstream === undefined) throw new Error('--listen and --upstream are required');
   const listen = parseListenAddress(values.listen);
   const upstream = parseUpstream(values.upstream);
-  const drainMs = durationFlag(values['drain-timeout'], '--drain-timeout');
+  const drainMs = parseDurationFlag('drain-timeout', values['drain-timeout'], { allowZero: true });
   const log = createLogger({ level: values['log-level'], name: 'dockyard-node-proxy' });
 
   const forwarder = await startTcpForwarder({
     listen,
     upstream,
-    connectTimeoutMs: durationFlag(values['connect-timeout'], '--connect-timeout'),
-    idleTimeoutMs: durationFlag(values['idle-timeout'], '--idle-timeout'),
+    connectTimeoutMs: parseDurationFlag('connect-timeout', values['connect-timeout'], { allowZero: true }),
+    idleTimeoutMs: parseDurationFlag('idle-timeout', values['idle-timeout'], { allowZero: true }),
     log,
   });
   log.info({ listen: `${forwarder.address.address}:${forwarder.address.port}`, upstream: `${upstream.host}:${upstream.port}` }, 'started forwarding');
@@ -55,12 +55,4 @@ function parseUpstream(address: string): HostPort {
   if (address.lastIndexOf(':') <= 0 || port === 0)
     throw new Error(`--upstream ${JSON.stringify(address)}: want host:port, such as main-registry.team-a.svc:5000`);
   return { host, port };
-}
-
-function durationFlag(text: string, flag: string): number {
-  try {
-    return text === '0' ? 0 : durationMilliseconds(text);
-  } catch (error) {
-    throw new Error(`${flag}: ${error instanceof Error ? error.message : String(error)}`);
-  }
 }

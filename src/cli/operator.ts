@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseDurationFlag } from '../api/v1alpha1/duration.ts';
 import { productControllers } from '../controllers/index.ts';
 import { parsePullSecretSources } from '../controllers/registry/options.ts';
 import { loadKubeConfig } from '../kube-config.ts';
@@ -76,9 +77,9 @@ export async function operatorCommand(args: string[], overrides: OperatorOverrid
       ? {
           namespace: values['leader-election-namespace'] ?? podNamespace(),
           name: values['leader-election-name'],
-          leaseDurationMs: parseDurationMs(values['lease-duration'], '--lease-duration'),
-          renewDeadlineMs: parseDurationMs(values['renew-deadline'], '--renew-deadline'),
-          retryPeriodMs: parseDurationMs(values['retry-period'], '--retry-period'),
+          leaseDurationMs: parseDurationFlag('lease-duration', values['lease-duration']),
+          renewDeadlineMs: parseDurationFlag('renew-deadline', values['renew-deadline']),
+          retryPeriodMs: parseDurationFlag('retry-period', values['retry-period']),
         }
       : undefined,
   });
@@ -112,12 +113,4 @@ function podNamespace(): string {
   } catch {
     return 'default';
   }
-}
-
-/** Reads "15s", "500ms", "2m" or a plain number of seconds. */
-export function parseDurationMs(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!match) throw new Error(`${flag}: invalid duration ${JSON.stringify(text)}; use e.g. 15s, 500ms or 2m`);
-  const unitMs = { ms: 1, s: 1000, m: 60_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm'];
-  return Math.round(Number(match[1]) * unitMs);
 }

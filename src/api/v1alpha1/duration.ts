@@ -30,3 +30,23 @@ export function durationMilliseconds(text: string): number {
   }
   return total;
 }
+
+/**
+ * A command-line duration, read as Go's flag package reads one: a Go duration, or a bare `0`.
+ * Every duration flag of every dockyard command goes through here, so `1h` means the same to
+ * --lease-duration as to --token-lifetime. Throws a message that names the flag.
+ */
+export function parseDurationFlag(flag: string, text: string, options: { allowZero?: boolean } = {}): number {
+  const milliseconds = text === '0' ? 0 : durationOrUndefined(text);
+  if (milliseconds === undefined) throw new Error(`--${flag}: invalid duration ${JSON.stringify(text)}; use a Go duration such as 15s, 500ms, 2m or 1h`);
+  if (milliseconds === 0 && !options.allowZero) throw new Error(`--${flag}: must be longer than 0`);
+  return milliseconds;
+}
+
+function durationOrUndefined(text: string): number | undefined {
+  try {
+    return durationMilliseconds(text);
+  } catch {
+    return undefined;
+  }
+}

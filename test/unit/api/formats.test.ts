@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { durationMilliseconds } from '../../../src/api/v1alpha1/duration.ts';
+import { durationMilliseconds, parseDurationFlag } from '../../../src/api/v1alpha1/duration.ts';
 import { CronSchedule, Duration, ImageReference, Quantity, RepositoryGlob, RepositoryName, TagGlob } from '../../../src/api/v1alpha1/formats.ts';
 
 const grammars: [string, z.ZodType, accepted: unknown[], rejected: unknown[]][] = [
@@ -57,6 +57,25 @@ describe('durationMilliseconds', () => {
 
   it('refuses what Go would refuse', () => {
     expect(() => durationMilliseconds('30d')).toThrow(/invalid duration "30d"/);
+  });
+});
+
+describe('parseDurationFlag', () => {
+  it('reads every duration flag with the same grammar: 1h is an hour for any flag', () => {
+    expect(parseDurationFlag('lease-duration', '1h')).toBe(3_600_000);
+    expect(parseDurationFlag('token-lifetime', '1h')).toBe(3_600_000);
+    expect(parseDurationFlag('retry-period', '1.5s')).toBe(1_500);
+  });
+
+  it('takes a bare 0 as Go does, only where zero means something', () => {
+    expect(parseDurationFlag('idle-timeout', '0', { allowZero: true })).toBe(0);
+    expect(() => parseDurationFlag('lease-duration', '0')).toThrow('--lease-duration: must be longer than 0');
+    expect(() => parseDurationFlag('lease-duration', '0s')).toThrow('--lease-duration: must be longer than 0');
+  });
+
+  it('refuses a number without a unit or a unit Go does not know, naming the flag', () => {
+    expect(() => parseDurationFlag('lease-duration', '15')).toThrow(/^--lease-duration: invalid duration "15"; use a Go duration/);
+    expect(() => parseDurationFlag('renew-deadline', '2d')).toThrow(/^--renew-deadline: invalid duration "2d"/);
   });
 });
 

@@ -43,7 +43,7 @@ describe('auth server options', () => {
     [['--signing-key=k', '--signing-certificate=c', '--service=s'], '--identities is required'],
     [['--identities=i', '--signing-key=k', '--signing-certificate=c', '--service=s', '--tls-cert=c'], '--tls-cert and --tls-key go together'],
     [['--identities=i', '--signing-key=k', '--signing-certificate=c', '--service=s', '--token-lifetime=5'], '--token-lifetime'],
-    [['--identities=i', '--signing-key=k', '--signing-certificate=c', '--service=s', '--reload-interval=0s'], '--reload-interval: must be positive'],
+    [['--identities=i', '--signing-key=k', '--signing-certificate=c', '--service=s', '--reload-interval=0s'], '--reload-interval: must be longer than 0'],
     [['--identities=i', '--signing-key=k', '--signing-certificate=c', '--service=s', '--upstream=nope'], '--upstream must be a URL'],
     [['--identities=i', '--signing-key=k', '--signing-certificate=c', '--service=s', '--unknown'], "Unknown option '--unknown'"],
   ])('reject %j naming the flag at fault', (args, message) => {
