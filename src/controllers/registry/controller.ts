@@ -11,6 +11,7 @@ import { withdrawPullSecrets } from './fan-out.ts';
 import type { RegistryControllerOptions } from './options.ts';
 import { reconcileExternalRegistry } from './reconcile-external.ts';
 import { reconcileManagedRegistry } from './reconcile-managed.ts';
+import { CertManagerDiscovery } from './cert-manager-discovery.ts';
 import { resources, targets } from './resources.ts';
 import { setCondition, type Condition } from '../../runtime/conditions.ts';
 
@@ -33,6 +34,7 @@ function pullSecretsOf(object: KubeObject): { serviceAccounts?: unknown } | unde
  * external one) whose pull Secret reaches the namespaces that need it.
  */
 export function registryController(options: RegistryControllerOptions): ControllerDefinition {
+  const certManager = new CertManagerDiscovery();
   return defineController<KubeObject>({
     name: 'registry',
     root: targets.registries,
@@ -78,7 +80,8 @@ export function registryController(options: RegistryControllerOptions): Controll
       const registry = parsed.data;
       try {
         const outcome = await context.finalize(pullSecretFinalizer, {
-          apply: () => (registry.spec.external ? reconcileExternalRegistry(registry, context, options) : reconcileManagedRegistry(registry, context, options)),
+          apply: () =>
+            registry.spec.external ? reconcileExternalRegistry(registry, context, options) : reconcileManagedRegistry(registry, context, options, certManager),
           cleanup: async () => {
             await withdrawPullSecrets(registry, context);
             context.log.info('withdrew the pull Secret from every namespace before the Registry goes');

@@ -6,6 +6,7 @@ import { applyObject } from '../../runtime/apply.ts';
 import type { WatchTarget } from '../../runtime/list-watch-source.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import { certificateResource, registryCertificate } from './builders/certificate.ts';
+import type { CertManagerDiscovery } from './cert-manager-discovery.ts';
 import { endpoints } from './builders/endpoints.ts';
 import { registryIdentity } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
@@ -32,6 +33,7 @@ export async function reconcileManagedRegistry(
   registry: Registry,
   context: ReconcileContext<KubeObject>,
   options: RegistryControllerOptions,
+  certManager: CertManagerDiscovery,
 ): Promise<ReconcileResult> {
   const { name, namespace } = registryIdentity(registry);
   const names = childNames(name);
@@ -62,7 +64,7 @@ export async function reconcileManagedRegistry(
     });
     for (const child of workload) await apply(child.resource, child.object);
     written.push(...(await removeUnwantedChildren(registry, context)));
-    if (registry.spec.tls?.issuerRef !== undefined && (await certManagerInstalled(context))) {
+    if (registry.spec.tls?.issuerRef !== undefined && (await certManager.installed(context))) {
       written.push(...(await applyCertificate(registry, context, options)));
     }
     fanOut = await distributePullSecrets(registry, context, options, { credential: credentials.plan.credentials.pull.published, hosts });
@@ -78,7 +80,7 @@ export async function reconcileManagedRegistry(
       claim: cached<V1PersistentVolumeClaim>(targets.claims, names.claim),
       nodeProxy: cached<V1DaemonSet>(targets.daemonSets, names.nodeProxy),
       secretExists: (secret) => referenced.get(secret) !== undefined,
-      certManagerInstalled: registry.spec.tls?.issuerRef === undefined || (await certManagerInstalled(context)),
+      certManagerInstalled: registry.spec.tls?.issuerRef === undefined || (await certManager.installed(context)),
     },
     { clusterDomain: options.clusterDomain },
   );
@@ -120,19 +122,6 @@ async function readReferencedSecrets(registry: Registry, context: ReconcileConte
     referenced.set(name, await unlessNotFound(context.client.get(resources.secrets, { namespace, name }, context.signal)));
   }
   return referenced;
-}
-
-let certManagerSeen: { installed: boolean; at: number } | undefined;
-
-/** Whether cert-manager's API is served; asked at most once a minute. */
-async function certManagerInstalled(context: ReconcileContext<KubeObject>): Promise<boolean> {
-  if (certManagerSeen !== undefined && Date.now() - certManagerSeen.at < 60_000) return certManagerSeen.installed;
-  const discovery = await unlessNotFound(
-    context.client.request('GET', `/apis/${certificateResource.group}/${certificateResource.version}`, { signal: context.signal }),
-  );
-  const installed = discovery !== undefined;
-  certManagerSeen = { installed, at: Date.now() };
-  return installed;
 }
 
 /** The Certificate is not watched (cert-manager may be absent), so its live copy is read before applying. */
