@@ -53,6 +53,10 @@ crds: deps ## Generate crds/ (and the chart's copy) from the zod schemas in src/
 	node src/main.ts crds --output-dir crds
 	node src/main.ts crds --output-dir charts/dockyard/crds
 
+.PHONY: docs
+docs: deps ## Regenerate the generated parts of docs/ (the troubleshooting table of condition reasons).
+	node test/tools/generate-docs.ts
+
 .PHONY: typecheck
 typecheck: deps ## Type-check sources, tests and benchmarks.
 	npx tsc -p tsconfig.json

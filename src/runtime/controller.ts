@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { applyObject, type ApplyResult } from './apply.ts';
-import { isTerminal } from './errors.ts';
+import { ApplyRejectedError, isInvalid, isTerminal } from './errors.ts';
+import { RejectedApplies } from './rejected-applies.ts';
 import type { EventInput, EventRecorder } from './events.ts';
 import { reconcileWithFinalizer, type FinalizerOutcome } from './finalizers.ts';
 import type { InformerEvent } from './informer.ts';
@@ -103,6 +104,7 @@ export class Controller {
   private readonly caches: CacheReader;
   private readonly unsubscribe: Array<() => void> = [];
   private readonly aborter = new AbortController();
+  private readonly rejectedApplies = new RejectedApplies();
   private workers: Promise<void> | undefined;
 
   constructor(definition: ControllerDefinition, deps: ControllerDependencies) {
@@ -176,6 +178,7 @@ export class Controller {
     const reconcileID = randomUUID();
     const log = this.deps.log.child({ controller: this.name, key, reconcileID });
     const started = performance.now();
+    if (this.rootStore().get(key) === undefined) this.rejectedApplies.forget(key);
     const seconds = () => (performance.now() - started) / 1000;
     let outcome: ReconcileOutcome;
     try {
@@ -219,8 +222,7 @@ export class Controller {
       signal: this.aborter.signal,
       client,
       cache: this.caches.cache,
-      apply: <U extends KubeObject>(resource: ResourceType, desired: U) =>
-        applyObject(client, resource, desired, { live: this.cachedObject(resource, desired) as U | undefined, signal: this.aborter.signal }),
+      apply: <U extends KubeObject>(resource: ResourceType, desired: U) => this.applyChild(key, object, resource, desired),
       writeStatus: (status) => writeStatus(client, root, requireObject('write status'), status, { signal: this.aborter.signal }),
       recordEvent: (input, regarding) => events.record(regarding ?? requireObject('record an event'), input),
       finalize: (finalizer, handlers) =>
@@ -244,6 +246,29 @@ export class Controller {
 
   private rootStore(): ReadonlyStore<KubeObject> {
     return this.deps.informers.informerFor(this.definition.root).store;
+  }
+
+  /**
+   * Server-side applies a child. An object the apiserver refused (422) is remembered and not sent
+   * again for the same generation of the root: the refusal is thrown again instead, as an
+   * ApplyRejectedError (terminal), for the reconcile to report in the root's status.
+   */
+  private async applyChild<U extends KubeObject>(rootKey: string, root: KubeObject | undefined, resource: ResourceType, desired: U) {
+    const rootVersion = { key: rootKey, generation: root?.metadata?.generation };
+    const child = `${resource.group}/${resource.kind}/${keyOf(desired)}`;
+    const remembered = this.rejectedApplies.recall(rootVersion, child, desired);
+    if (remembered !== undefined) throw remembered;
+    try {
+      return await applyObject(this.deps.client, resource, desired, {
+        live: this.cachedObject(resource, desired) as U | undefined,
+        signal: this.aborter.signal,
+      });
+    } catch (error) {
+      if (!isInvalid(error)) throw error;
+      const rejection = new ApplyRejectedError(resource.kind, keyOf(desired), error);
+      this.rejectedApplies.remember(rootVersion, child, desired, rejection);
+      throw rejection;
+    }
   }
 
   /** The cached copy of `desired`, from any informer of this controller that watches its kind. */

@@ -23,6 +23,31 @@ export function isTerminal(error: unknown): boolean {
   return false;
 }
 
+/**
+ * The apiserver refused an object the operator applied (422: validation, an immutable field, a
+ * claim shrunk): the desired object itself is wrong, so sending it again cannot help until the
+ * spec behind it changes. Terminal for the runtime; a controller catches it to say in the
+ * status which field of its own spec is at fault.
+ */
+export class ApplyRejectedError extends TerminalError {
+  readonly kind: string;
+  readonly objectName: string;
+  /** The apiserver's causes: the field of the child object and what is wrong with it. */
+  readonly causes: ReadonlyArray<{ field: string; message: string }>;
+
+  constructor(kind: string, objectName: string, rejection: KubeApiError) {
+    const causes = (rejection.status?.details?.causes ?? [])
+      .filter((cause) => cause.message !== undefined)
+      .map((cause) => ({ field: cause.field ?? '', message: cause.message! }));
+    const detail = causes.length > 0 ? causes.map((cause) => (cause.field ? `${cause.field}: ${cause.message}` : cause.message)).join('; ') : rejection.message;
+    super(`the apiserver refused ${kind} ${objectName}: ${detail}`, { cause: rejection });
+    this.name = 'ApplyRejectedError';
+    this.kind = kind;
+    this.objectName = objectName;
+    this.causes = causes;
+  }
+}
+
 /** The apiserver's `Status` body of a failed request, as far as the runtime reads it. */
 export interface ApiStatus {
   kind?: string;

@@ -1,17 +1,15 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { group, Registry, version } from '../../src/api/v1alpha1/index.ts';
-import {
-  canonicalQuantity,
-  endpoints,
-  imagePullSecretsPatch,
-  nodeProxyDaemonSet,
-  persistentVolumeClaim,
-  pullSecretCopy,
-  registryDeployment,
-  registryIngress,
-  registryService,
-} from '../../src/controllers/registry/builders/index.ts';
+import { registryDeployment } from '../../src/controllers/registry/builders/deployment.ts';
+import { endpoints } from '../../src/controllers/registry/builders/endpoints.ts';
+import { registryIngress } from '../../src/controllers/registry/builders/ingress.ts';
+import { nodeProxyDaemonSet } from '../../src/controllers/registry/builders/node-proxy-daemon-set.ts';
+import { persistentVolumeClaim } from '../../src/controllers/registry/builders/persistent-volume-claim.ts';
+import { pullSecretCopy } from '../../src/controllers/registry/builders/pull-secret.ts';
+import { canonicalQuantity } from '../../src/controllers/registry/builders/quantity.ts';
+import { imagePullSecretsPatch } from '../../src/controllers/registry/builders/service-account-pull-secret.ts';
+import { registryService } from '../../src/controllers/registry/builders/service.ts';
 import { applyObject } from '../../src/runtime/apply.ts';
 import { KubeClient } from '../../src/runtime/kube-client.ts';
 import type { KubeObject, ResourceType } from '../../src/runtime/resource.ts';

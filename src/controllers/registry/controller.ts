@@ -5,7 +5,8 @@ import { errorMessage } from '../../runtime/errors.ts';
 import { keyOf, type KubeObject, type ResourceType } from '../../runtime/resource.ts';
 import type { PermissionRequirement } from '../../runtime/startup-checks.ts';
 import { sourceNamespaceLabel } from './builders/metadata.ts';
-import { conditionTypes, degradedReasons } from './builders/status.ts';
+import { unreadableStatus } from './status/compose.ts';
+import { degradedReasons } from './status/reasons.ts';
 import { registryNameLabel } from '../common/registry-children.ts';
 import { withdrawPullSecrets } from './fan-out.ts';
 import type { RegistryControllerOptions } from './options.ts';
@@ -13,7 +14,7 @@ import { reconcileExternalRegistry } from './reconcile-external.ts';
 import { reconcileManagedRegistry } from './reconcile-managed.ts';
 import { CertManagerDiscovery } from './cert-manager-discovery.ts';
 import { resources, targets } from './resources.ts';
-import { setCondition, type Condition } from '../../runtime/conditions.ts';
+import type { Condition } from '../../runtime/conditions.ts';
 
 /** Held while a Registry's pull Secret copies exist in other namespaces, where no ownerReference reaches. */
 export const pullSecretFinalizer = 'dockyard.dev/pull-secrets';
@@ -114,21 +115,13 @@ function registryKeysByLabel(object: KubeObject): string[] {
   return name === undefined || namespace === undefined ? [] : [`${namespace}/${name}`];
 }
 
-/**
- * A Registry the schema let through but zod cannot read (a CRD older than the operator, a field
- * edited around validation): Degraded/InvalidSpec naming the field, and no retries until it changes.
- */
+/** A Registry zod cannot read: say so in the status, naming the field, and wait for the spec to change. */
 async function reportUnreadable(object: KubeObject, context: ReconcileContext<KubeObject>, problems: string): Promise<void> {
-  const generation = object.metadata?.generation;
-  const message = `the spec cannot be read: ${problems.replaceAll('\n', '; ')}`;
-  let conditions = ((object as { status?: { conditions?: Condition[] } }).status?.conditions ?? []) as Condition[];
-  for (const [type, status] of [
-    [conditionTypes.ready, 'False'],
-    [conditionTypes.degraded, 'True'],
-  ] as const) {
-    conditions = setCondition(conditions, { type, status, reason: degradedReasons.invalidSpec, message }, { observedGeneration: generation });
-  }
-  if (await context.writeStatus({ ...(generation !== undefined ? { observedGeneration: generation } : {}), phase: 'Failed', conditions })) {
+  const { status, message } = unreadableStatus(
+    { generation: object.metadata?.generation, status: (object as { status?: { conditions?: Condition[] } }).status },
+    problems,
+  );
+  if (await context.writeStatus(status)) {
     context.recordEvent({ type: 'Warning', reason: degradedReasons.invalidSpec, action: 'Reconcile', note: message.slice(0, 1000) });
   }
   context.log.warn({ problems }, 'could not read the Registry spec; waiting for it to change');

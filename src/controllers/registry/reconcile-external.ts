@@ -9,12 +9,12 @@ import { secretText } from '../../runtime/secret-data.ts';
 import { endpoints } from './builders/endpoints.ts';
 import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
-import { conditionTypes } from './builders/status.ts';
 import { probeExternalRegistry, type ProbeResult } from './external.ts';
 import { distributePullSecrets, removeCopies, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
 import { childNames } from '../common/registry-children.ts';
 import type { RegistryControllerOptions } from './options.ts';
-import { composeStatus } from './registry-status.ts';
+import { composeStatus } from './status/compose.ts';
+import { deriveExternalStatus, type ExternalObservation } from './status/external.ts';
 import { recordChanges } from './registry-events.ts';
 import { resources } from './resources.ts';
 
@@ -61,30 +61,21 @@ export async function reconcileExternalRegistry(
     await removeCopies(registry, context, new Set());
   }
 
-  const degraded =
+  const observation: ExternalObservation =
     probe === undefined
-      ? { reason: 'SecretMissing', message: `spec.external.credentialsSecretRef: Secret ${secretRef} with keys username and password not found` }
+      ? { kind: 'secret-missing', secretName: secretRef! }
       : probe.reachable
-        ? undefined
-        : { reason: probe.reason, message: probe.message };
+        ? { kind: 'probed', reachable: true, message: probe.message }
+        : { kind: 'probed', reachable: false, reason: probe.reason as 'Unreachable' | 'Unauthorized' | 'UnexpectedStatus', message: probe.message };
+  const { phase, conditions } = deriveExternalStatus(observation);
   await context.writeStatus(
-    composeStatus(
-      registry,
-      { phase: degraded ? 'Degraded' : 'Ready', endpoint, readyReplicas: 0 },
-      [
-        degraded
-          ? { type: conditionTypes.ready, status: 'False', ...degraded }
-          : { type: conditionTypes.ready, status: 'True', reason: probe!.reason, message: probe!.message },
-        { type: conditionTypes.progressing, status: 'False', reason: 'External', message: 'Dockyard runs nothing for an external registry' },
-        degraded
-          ? { type: conditionTypes.degraded, status: 'True', ...degraded }
-          : { type: conditionTypes.degraded, status: 'False', reason: 'AsExpected', message: 'nothing needs attention' },
-      ],
-      { plan: fanOut?.plan, secretName: fanOut ? pullSecretName(registry) : undefined },
-    ),
+    composeStatus(registry, { phase, endpoint, readyReplicas: 0 }, conditions, {
+      plan: fanOut?.plan,
+      secretName: fanOut ? pullSecretName(registry) : undefined,
+    }),
   );
   // Reachability is no event the cluster sends: look again on a timer.
-  return { requeueAfterMs: degraded ? recheckFailingMs : recheckReadyMs };
+  return { requeueAfterMs: phase === 'Ready' ? recheckReadyMs : recheckFailingMs };
 }
 
 /** The username and password of a user's Secret: the keys the operator's own credential Secrets use. */

@@ -1,7 +1,7 @@
 import type { V1DaemonSet, V1Deployment, V1PersistentVolumeClaim, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { Registry } from '../../api/v1alpha1/registry.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
-import { unlessNotFound } from '../../runtime/errors.ts';
+import { ApplyRejectedError, unlessNotFound } from '../../runtime/errors.ts';
 import { applyObject } from '../../runtime/apply.ts';
 import type { WatchTarget } from '../../runtime/list-watch-source.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
@@ -10,13 +10,15 @@ import type { CertManagerDiscovery } from './cert-manager-discovery.ts';
 import { endpoints } from './builders/endpoints.ts';
 import { registryIdentity } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
-import { specProblems } from './builders/spec-problems.ts';
-import { deriveRegistryStatus, secretsTheStatusReads } from './builders/status.ts';
+import { specProblems, type SpecProblem } from './builders/spec-problems.ts';
+import { problemsOfRejection } from './rejected-spec.ts';
+import { degradedReasons } from './status/reasons.ts';
+import { deriveRegistryStatus, secretsTheStatusReads } from './status/managed.ts';
 import { desiredCredentials } from './credentials.ts';
 import { distributePullSecrets, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
 import { childNames } from '../common/registry-children.ts';
 import type { RegistryControllerOptions } from './options.ts';
-import { composeStatus } from './registry-status.ts';
+import { composeStatus } from './status/compose.ts';
 import { recordChanges } from './registry-events.ts';
 import { resources, targets } from './resources.ts';
 import { desiredWorkload, signingCertificateOf } from './workload.ts';
@@ -41,6 +43,7 @@ export async function reconcileManagedRegistry(
   const written: string[] = [];
   let fanOut: FanOutResult | undefined;
   let nextReviewAt: Date | undefined;
+  const rejectedSpec: SpecProblem[] = [];
   const referenced = await readReferencedSecrets(registry, context);
 
   if (specProblems(registry).length === 0) {
@@ -62,7 +65,15 @@ export async function reconcileManagedRegistry(
       signingCertificate: signingCertificateOf(credentials.authSecret),
       userSecret: (secretName) => referenced.get(secretName),
     });
-    for (const child of workload) await apply(child.resource, child.object);
+    for (const child of workload) {
+      try {
+        await apply(child.resource, child.object);
+      } catch (error) {
+        // The rest of the registry still deserves its children; the status names the field.
+        if (!(error instanceof ApplyRejectedError)) throw error;
+        rejectedSpec.push(...problemsOfRejection(error));
+      }
+    }
     written.push(...(await removeUnwantedChildren(registry, context)));
     if (registry.spec.tls?.issuerRef !== undefined && (await certManager.installed(context))) {
       written.push(...(await applyCertificate(registry, context, options)));
@@ -81,11 +92,20 @@ export async function reconcileManagedRegistry(
       nodeProxy: cached<V1DaemonSet>(targets.daemonSets, names.nodeProxy),
       secretExists: (secret) => referenced.get(secret) !== undefined,
       certManagerInstalled: registry.spec.tls?.issuerRef === undefined || (await certManager.installed(context)),
+      rejectedSpec,
     },
     { clusterDomain: options.clusterDomain },
   );
   const { conditions, ...summary } = derived;
-  await context.writeStatus(composeStatus(registry, summary, conditions, { plan: fanOut?.plan, secretName: fanOut ? pullSecretName(registry) : undefined }));
+  const statusChanged = await context.writeStatus(
+    composeStatus(registry, summary, conditions, { plan: fanOut?.plan, secretName: fanOut ? pullSecretName(registry) : undefined }),
+  );
+  if (statusChanged && rejectedSpec.length > 0) {
+    // Once per change of the status, not per reconcile: the refusal is remembered, not re-sent.
+    const note = rejectedSpec.map((problem) => `${problem.field}: ${problem.message}`).join('; ');
+    context.recordEvent({ type: 'Warning', reason: degradedReasons.invalidSpec, action: 'Apply', note: note.slice(0, 1000) });
+    context.log.warn({ problems: rejectedSpec }, 'the apiserver refused a child built from the spec; waiting for the spec to change');
+  }
 
   const waits = [
     nextReviewAt === undefined ? undefined : Math.max(1_000, nextReviewAt.getTime() - Date.now()),

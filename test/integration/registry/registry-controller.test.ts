@@ -112,6 +112,42 @@ describe.skipIf(inject('externalCluster'))('Registry controller', () => {
     await testbed.client.delete(resources.registries, { namespace, name: 'objects' });
   });
 
+  it('reports a claim shrink the apiserver refuses as InvalidSpec naming the field, and sends the refused claim once', async () => {
+    await testbed.waitForReady(namespace, 'main');
+    await settle();
+    const from = Date.now();
+    const resize = (size: string) =>
+      testbed.client.patch(resources.registries, { namespace, name: 'main' }, 'merge', { spec: { storage: { persistentVolumeClaim: { size } } } });
+    await resize('10Gi');
+    const condition = (registry: Awaited<ReturnType<typeof testbed.getRegistry>>, type: string) =>
+      registry.status?.conditions?.find((candidate) => candidate.type === type);
+    await eventually(async () => condition(await testbed.getRegistry(namespace, 'main'), 'Degraded')?.reason === 'InvalidSpec', {
+      what: 'Degraded/InvalidSpec after shrinking the claim',
+    });
+    const registry = await testbed.getRegistry(namespace, 'main');
+    expect(condition(registry, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(condition(registry, 'Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(condition(registry, 'Degraded')?.message).toMatch(
+      /^spec\.storage\.persistentVolumeClaim\.size: the apiserver refused PersistentVolumeClaim team-a\/main-registry-data: spec\.resources\.requests\.storage: /,
+    );
+    expect(registry.status?.phase).toBe('Failed');
+
+    // Events of the children and nudges wake the reconcile again; the refused claim is not re-sent.
+    await testbed.reconcileNow(namespace, 'main', 'after-shrink-1');
+    await testbed.reconcileNow(namespace, 'main', 'after-shrink-2');
+    const claimWrites = (await auditedRequests(testbed.plane.auditLogFile, operatorUser, { from, to: Date.now() })).filter(
+      (event) => event.objectRef?.resource === 'persistentvolumeclaims',
+    );
+    expect(claimWrites.map((event) => `${describeRequest(event)} ${event.responseStatus?.code}`)).toEqual([
+      `patch persistentvolumeclaims ${namespace}/main-registry-data 422`,
+    ]);
+
+    // Putting the size back is a new generation: applied at once, and the Registry is Ready again.
+    await resize('20Gi');
+    const healed = await testbed.waitForReady(namespace, 'main');
+    expect(condition(healed, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+  });
+
   it('keeps the claim of a Retain registry when the Registry is deleted, and removes it under Delete', async () => {
     await testbed.createRegistry(namespace, 'scratch', {
       storage: { persistentVolumeClaim: { size: '1Gi' }, deletionPolicy: 'Delete' },

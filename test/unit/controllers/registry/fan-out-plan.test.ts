@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Registry } from '../../../../src/api/v1alpha1/registry.ts';
 import { planFanOut } from '../../../../src/controllers/registry/fan-out-plan.ts';
 import { parsePullSecretSources, type RegistryControllerOptions } from '../../../../src/controllers/registry/options.ts';
-import { pullSecretsConditionOf } from '../../../../src/controllers/registry/registry-status.ts';
+import { pullSecretsConditionOf } from '../../../../src/controllers/registry/status/compose.ts';
 
 const namespaces = [
   { metadata: { name: 'platform' } },

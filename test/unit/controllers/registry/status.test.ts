@@ -6,7 +6,7 @@ import {
   secretsTheStatusReads,
   type DerivedRegistryStatus,
   type ObservedRegistryChildren,
-} from '../../../../src/controllers/registry/builders/status.ts';
+} from '../../../../src/controllers/registry/status/managed.ts';
 import { registry, sampleRegistry } from '../../../support/registries.ts';
 
 const deployment = (status: V1DeploymentStatus, generation = 1): V1Deployment => ({ metadata: { generation }, status: { observedGeneration: 1, ...status } });

@@ -1,25 +1,25 @@
-import type { Registry, RegistryStatus } from '../../api/v1alpha1/registry.ts';
-import { setCondition, type Condition, type ConditionUpdate } from '../../runtime/conditions.ts';
-import type { FanOutPlan } from './fan-out-plan.ts';
+import type { Registry, RegistryStatus } from '../../../api/v1alpha1/registry.ts';
+import { setCondition, type Condition, type ConditionUpdate } from '../../../runtime/conditions.ts';
+import type { FanOutPlan } from '../fan-out-plan.ts';
+import { conditionTypes, degradedReasons, pullSecretsReasons } from './reasons.ts';
 
 /** How many pull Secret namespaces the status lists by name; the count is always complete. */
 const listedNamespaces = 20;
-
-export const pullSecretsCondition = 'PullSecrets';
 
 /**
  * The PullSecrets condition: True when the Secret is everywhere the spec asks, False (with the
  * namespaces) when the tenancy rule or a missing namespace keeps it out of some.
  */
 export function pullSecretsConditionOf(plan: FanOutPlan | undefined, secretName: string | undefined): ConditionUpdate {
+  const type = conditionTypes.pullSecrets;
   if (plan === undefined || secretName === undefined) {
-    return { type: pullSecretsCondition, status: 'False', reason: 'NoCredentials', message: 'no credentials to hand out: the registry is used anonymously' };
+    return { type, status: 'False', reason: pullSecretsReasons.noCredentials, message: 'no credentials to hand out: the registry is used anonymously' };
   }
   if (plan.refused.length > 0) {
     return {
-      type: pullSecretsCondition,
+      type,
       status: 'False',
-      reason: 'CrossNamespaceNotAllowed',
+      reason: pullSecretsReasons.crossNamespaceNotAllowed,
       message:
         `the pull Secret stays out of ${plan.refused.length} namespace(s) the spec selects (${plan.refused.slice(0, 5).join(', ')}): ` +
         "this namespace is not among the operator's --pull-secret-sources, which a cluster admin sets",
@@ -27,13 +27,13 @@ export function pullSecretsConditionOf(plan: FanOutPlan | undefined, secretName:
   }
   if (plan.missing.length > 0) {
     return {
-      type: pullSecretsCondition,
+      type,
       status: 'False',
-      reason: 'NamespaceMissing',
+      reason: pullSecretsReasons.namespaceMissing,
       message: `spec.pullSecrets.namespaces names namespaces that do not exist: ${plan.missing.slice(0, 5).join(', ')}`,
     };
   }
-  return { type: pullSecretsCondition, status: 'True', reason: 'Distributed', message: `${secretName} is in ${plan.targets.length} namespace(s)` };
+  return { type, status: 'True', reason: pullSecretsReasons.distributed, message: `${secretName} is in ${plan.targets.length} namespace(s)` };
 }
 
 /**
@@ -62,4 +62,25 @@ export function composeStatus(
       namespaces: targets.slice(0, listedNamespaces),
     },
   };
+}
+
+/**
+ * The status of a Registry the schema let through but zod cannot read (a CRD older than the
+ * operator, a field edited around validation): Failed, Degraded/InvalidSpec naming the field.
+ * Only the conditions it is sure of change; the rest of the last status stands.
+ */
+export function unreadableStatus(
+  current: { generation?: number; status?: { conditions?: Condition[] } },
+  problems: string,
+): { status: unknown; message: string } {
+  const generation = current.generation;
+  const message = `the spec cannot be read: ${problems.replaceAll('\n', '; ')}`;
+  let conditions = current.status?.conditions ?? [];
+  for (const [type, status] of [
+    [conditionTypes.ready, 'False'],
+    [conditionTypes.degraded, 'True'],
+  ] as const) {
+    conditions = setCondition(conditions, { type, status, reason: degradedReasons.invalidSpec, message }, { observedGeneration: generation });
+  }
+  return { status: { ...(generation !== undefined ? { observedGeneration: generation } : {}), phase: 'Failed', conditions }, message };
 }

@@ -2,33 +2,12 @@ import type { V1DaemonSet, V1Deployment, V1PersistentVolumeClaim, V1Service } fr
 import { defaultRegistryImage, defaultReplicas, type Registry, type RegistryStatus } from '../../../api/v1alpha1/registry.ts';
 import type { ConditionUpdate } from '../../../runtime/conditions.ts';
 import { childNames } from '../../common/registry-children.ts';
-import { tlsSecretName } from './certificate.ts';
-import { endpoints, type EndpointOptions } from './endpoints.ts';
-import { registryIdentity } from './metadata.ts';
-import { referencedSecrets } from './referenced-secrets.ts';
-import { specProblems, type SpecProblem } from './spec-problems.ts';
-
-export const conditionTypes = { ready: 'Ready', progressing: 'Progressing', degraded: 'Degraded' } as const;
-
-/** Reasons of the Degraded condition: something a person must fix. */
-export const degradedReasons = {
-  invalidSpec: 'InvalidSpec',
-  certManagerMissing: 'CertManagerMissing',
-  secretMissing: 'SecretMissing',
-  storageUnbound: 'StorageUnbound',
-  rolloutStuck: 'RolloutStuck',
-} as const;
-
-/** Reasons while things move on their own. */
-export const progressReasons = {
-  creating: 'Creating',
-  waitingForStorage: 'WaitingForStorage',
-  waitingForCertificate: 'WaitingForCertificate',
-  rollingOut: 'RollingOut',
-  rolloutComplete: 'RolloutComplete',
-  available: 'Available',
-  asExpected: 'AsExpected',
-} as const;
+import { tlsSecretName } from '../builders/certificate.ts';
+import { endpoints, type EndpointOptions } from '../builders/endpoints.ts';
+import { registryIdentity } from '../builders/metadata.ts';
+import { referencedSecrets } from '../builders/referenced-secrets.ts';
+import { specProblems, type SpecProblem } from '../builders/spec-problems.ts';
+import { conditionTypes, degradedReasons, progressReasons } from './reasons.ts';
 
 /**
  * The Secrets deriveRegistryStatus() asks `secretExists` about: the user's Secrets the spec names,
