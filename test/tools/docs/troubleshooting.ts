@@ -7,9 +7,9 @@ const end = '<!-- END GENERATED: registry reasons -->';
 
 /** The table of every reason a Registry's conditions can carry, from the constants the code uses. */
 export function registryReasonTable(): string {
-  const escape = (text: string) => text.replaceAll('|', '\\|');
+  const cell = (text: string) => text.replaceAll('|', '\\|');
   const rows = Object.entries(registryReasonGuide).map(
-    ([reason, guide]) => `| \`${reason}\` | ${guide.conditions.join(', ')} | ${escape(guide.meaning)} | ${escape(guide.action) || '—'} |`,
+    ([reason, guide]) => `| \`${reason}\` | ${guide.conditions.join(', ')} | ${cell(guide.meaning)} | ${escape(guide.action) || '—'} |`,
   );
   return ['| Reason | Conditions | What it means | What to do |', '|---|---|---|---|', ...rows].join('\n');
 }
