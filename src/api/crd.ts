@@ -3,7 +3,7 @@ import { structuralSchema } from './structural-schema.ts';
 import { group, version, type KindDefinition } from './v1alpha1/resource.ts';
 
 /** The category of every Dockyard kind, so `kubectl get dockyard` lists them all. */
-export const category = 'dockyard';
+const category = 'dockyard';
 
 export function crdName(kind: Pick<KindDefinition, 'plural'>): string {
   return `${kind.plural}.${group}`;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /** A zod issue path in the apiserver's notation: `spec.rules[0].tags`. */
-export function fieldPath(path: readonly PropertyKey[]): string {
+function fieldPath(path: readonly PropertyKey[]): string {
   let text = '';
   for (const segment of path) {
     text += typeof segment === 'number' ? `[${segment}]` : `${text === '' ? '' : '.'}${String(segment)}`;

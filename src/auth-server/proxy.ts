@@ -59,7 +59,7 @@ export function proxyToRegistry(request: IncomingMessage, response: ServerRespon
 }
 
 /** The realm for this client: `<scheme>://<Host it used>/auth/token`, or undefined when its Host is not a plain host[:port]. */
-export function tokenRealm(request: IncomingMessage, scheme: string): string | undefined {
+function tokenRealm(request: IncomingMessage, scheme: string): string | undefined {
   const host = request.headers.host;
   if (host === undefined || !/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host)) return undefined;
   return `${scheme}://${host}${tokenPath}`;

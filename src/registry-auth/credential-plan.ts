@@ -86,7 +86,7 @@ export const rotateCredentialsAnnotation = 'dockyard.dev/rotate-credentials';
 /** Long enough for kubelet's sync period (1 min by default) plus jitter, before a credential is handed out. */
 export const defaultPropagationDelayMs = 3 * 60_000;
 /** The overlap of a requested rotation when spec.auth.credentialRotation is unset: the schema's default. */
-export const defaultOverlap = '24h';
+const defaultOverlap = '24h';
 /** Superseded credentials kept per role; older ones go early when rotations are requested faster than they expire. */
 const maxSupersededPerRole = 3;
 

@@ -40,7 +40,3 @@ export function findCondition(conditions: readonly Condition[] | undefined, type
 export function isConditionTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
   return findCondition(conditions, type)?.status === 'True';
 }
-
-export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
-  return (conditions ?? []).filter((condition) => condition.type !== type);
-}

@@ -31,7 +31,7 @@ export function withControllerReference<T extends KubeObject>(child: T, owner: K
 }
 
 /** The controller ownerReference of `object`, if any. */
-export function controllerOf(object: KubeObject): OwnerReference | undefined {
+function controllerOf(object: KubeObject): OwnerReference | undefined {
   return object.metadata?.ownerReferences?.find((ref) => ref.controller === true);
 }
 

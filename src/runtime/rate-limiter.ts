@@ -72,7 +72,7 @@ export class TokenBucketLimiter implements RateLimiter {
 }
 
 /** The longest delay of several limiters; every limiter sees every failure. */
-export class MaxOfLimiter implements RateLimiter {
+class MaxOfLimiter implements RateLimiter {
   private readonly limiters: RateLimiter[];
 
   constructor(...limiters: RateLimiter[]) {

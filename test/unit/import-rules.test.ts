@@ -13,7 +13,8 @@ const projectRoot = new URL('../../', import.meta.url).pathname;
  * scratch tree with the project's own .dependency-cruiser.cjs and one import that breaks (or
  * keeps) a rule, and runs dependency-cruiser on it as `make lint` does.
  */
-describe('import rules (.dependency-cruiser.cjs)', () => {
+// Each case runs dependency-cruiser in a child process: seconds each, more on a loaded machine.
+describe('import rules (.dependency-cruiser.cjs)', { timeout: 60_000 }, () => {
   let scratch: string;
 
   beforeAll(async () => {

@@ -70,7 +70,7 @@ export const ResourceRequirements = z.strictObject({
     .describe('Upper bounds the container may not exceed.'),
 });
 
-export const Toleration = z.strictObject({
+const Toleration = z.strictObject({
   key: z.string().max(316).optional().describe('Taint key the toleration applies to; empty with operator Exists matches every key.'),
   operator: z.enum(['Exists', 'Equal']).optional().describe('Exists or Equal (the default) between key and value.'),
   value: z.string().max(63).optional().describe('Taint value to match with operator Equal.'),
@@ -108,7 +108,7 @@ export const LabelSelector = z.strictObject({
 });
 
 /** The standard condition shape (metav1.Condition), so `kubectl wait --for=condition=Ready` works. */
-export const Condition = z.strictObject({
+const Condition = z.strictObject({
   type: z
     .string()
     .max(316)

@@ -20,7 +20,7 @@ const RecentTag = z.strictObject({
   pushedAt: Timestamp.optional().describe('When the tag was pushed, where known.'),
 });
 
-export const ImageRepositoryStatus = z.strictObject({
+const ImageRepositoryStatus = z.strictObject({
   observedGeneration: ObservedGeneration.optional(),
   conditions: Conditions.optional(),
   tagCount: z.int().min(0).optional().describe('Number of tags in the repository.'),
@@ -47,5 +47,5 @@ export const imageRepositoryKind = {
   ],
 } satisfies KindDefinition<typeof ImageRepositorySpec, typeof ImageRepositoryStatus>;
 
-export const ImageRepository = resourceSchema(imageRepositoryKind);
+const ImageRepository = resourceSchema(imageRepositoryKind);
 export type ImageRepository = z.output<typeof ImageRepository>;

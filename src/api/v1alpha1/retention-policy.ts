@@ -97,7 +97,7 @@ const PlannedDecision = z.strictObject({
   reason: z.string().max(1024).describe('Why: the rule, floor or use that decided.'),
 });
 
-export const RetentionPolicyStatus = z.strictObject({
+const RetentionPolicyStatus = z.strictObject({
   observedGeneration: ObservedGeneration.optional(),
   conditions: Conditions.optional(),
   lastRun: LastRun.optional().describe('The most recent run.'),
@@ -127,5 +127,5 @@ export const retentionPolicyKind = {
   ],
 } satisfies KindDefinition<typeof RetentionPolicySpec, typeof RetentionPolicyStatus>;
 
-export const RetentionPolicy = resourceSchema(retentionPolicyKind);
+const RetentionPolicy = resourceSchema(retentionPolicyKind);
 export type RetentionPolicy = z.output<typeof RetentionPolicy>;

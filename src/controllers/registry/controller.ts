@@ -17,7 +17,7 @@ import { resources, targets } from './resources.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 
 /** Held while a Registry's pull Secret copies exist in other namespaces, where no ownerReference reaches. */
-export const pullSecretFinalizer = 'dockyard.dev/pull-secrets';
+const pullSecretFinalizer = 'dockyard.dev/pull-secrets';
 
 /** Index of the Registries cache: every Registry that fans its pull Secret out (value "yes"). */
 const fansOutIndex = 'fans-out';

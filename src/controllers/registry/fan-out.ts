@@ -17,7 +17,7 @@ import { resources, targets } from './resources.ts';
  * ServiceAccounts should have it now; this says which have it because of us, so an account
  * dropped from the spec, or a namespace that stops matching, gets exactly our entry removed.
  */
-export const serviceAccountsAnnotation = 'dockyard.dev/service-accounts';
+const serviceAccountsAnnotation = 'dockyard.dev/service-accounts';
 
 export function serviceAccountsAnnotations(registry: Registry): Record<string, string> | undefined {
   const accounts = registry.spec.pullSecrets?.serviceAccounts ?? [];

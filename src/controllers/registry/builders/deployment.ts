@@ -47,7 +47,7 @@ export interface RegistryDeploymentInputs {
  * request covers what it was measured to hold idle (69 MiB, the bundled image's entry point), so
  * the scheduler does not place more on a node than fits.
  */
-export const authContainerResources: V1ResourceRequirements = {
+const authContainerResources: V1ResourceRequirements = {
   requests: { cpu: '10m', memory: '80Mi' },
   limits: { memory: '256Mi' },
 };

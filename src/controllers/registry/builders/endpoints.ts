@@ -4,7 +4,7 @@ import { frontPort } from '../../../registry-auth/pod-contract.ts';
 import { registryIdentity } from './metadata.ts';
 
 /** Kubernetes' default; clusters set another with the kubelet's --cluster-domain. */
-export const defaultClusterDomain = 'cluster.local';
+const defaultClusterDomain = 'cluster.local';
 
 export interface EndpointOptions {
   clusterDomain?: string;

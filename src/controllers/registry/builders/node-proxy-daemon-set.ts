@@ -7,10 +7,10 @@ import { childLabels, childMetadata, type ChildObject, components, registryIdent
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.ts';
 
 /** The node's loopback: the only address the proxy binds, so nothing off the node reaches it. */
-export const nodeLoopback = '127.0.0.1';
+const nodeLoopback = '127.0.0.1';
 
 /** A TCP forwarder needs little beyond Node itself: measured 61 MiB idle, plus a little per connection. */
-export const nodeProxyResources: V1ResourceRequirements = {
+const nodeProxyResources: V1ResourceRequirements = {
   requests: { cpu: '5m', memory: '64Mi' },
   limits: { memory: '128Mi' },
 };

@@ -4,7 +4,7 @@ import type { V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client
  * The user every Dockyard container runs as ("nonroot" in distroless images; the operator image's
  * USER). The official registry image defaults to root; nothing in it needs root.
  */
-export const nonRootUser = 65532;
+const nonRootUser = 65532;
 
 /**
  * Pod-level security of Dockyard's Pods: the Pod Security Standards "restricted" profile. fsGroup
