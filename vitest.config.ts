@@ -9,6 +9,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Unit tests assert behaviour, not speed (that is bench/'s job). Some start a node
+          // process that loads the operator; on a loaded two-core machine that alone took
+          // longer than vitest's 5 s default, failing tests whose assertions held.
+          testTimeout: 30_000,
         },
       },
       {
