@@ -33,16 +33,41 @@ export interface DeletionPlan {
   readonly tags: number;
 }
 
+function append(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/**
+ * A manifest on a cycle of must-precede constraints among those not yet ordered. Content
+ * addressing rules cycles out in a real registry, but a hand-made snapshot, or a fallback tag that
+ * attaches an index's own child to it, can make one: walking back through what must precede
+ * (smallest digest first) from the smallest remaining digest must come round to one.
+ */
+function onCycle(deleted: readonly ManifestDecision[], done: ReadonlySet<string>, before: ReadonlyMap<string, string[]>): string {
+  let current = deleted
+    .map((manifest) => manifest.digest)
+    .filter((digest) => !done.has(digest))
+    .sort()[0]!;
+  const visited = new Set<string>();
+  while (!visited.has(current)) {
+    visited.add(current);
+    current = (before.get(current) ?? []).filter((digest) => !done.has(digest)).sort()[0]!;
+  }
+  return current;
+}
+
 /** Orders deletions so each comes after everything that must go before it; ties (and any cycle) by digest. */
 function ordered(deleted: readonly ManifestDecision[]): ManifestDecision[] {
   const byDigest = new Map(deleted.map((manifest) => [manifest.digest, manifest]));
   const after = new Map<string, string[]>();
+  const before = new Map<string, string[]>();
   const waitingOn = new Map<string, number>(deleted.map((manifest) => [manifest.digest, 0]));
   const mustPrecede = (first: string, second: string) => {
     if (first === second || !byDigest.has(first) || !byDigest.has(second)) return;
-    const successors = after.get(first);
-    if (successors === undefined) after.set(first, [second]);
-    else successors.push(second);
+    append(after, first, second);
+    append(before, second, first);
     waitingOn.set(second, waitingOn.get(second)! + 1);
   };
   for (const manifest of deleted) {
@@ -50,12 +75,14 @@ function ordered(deleted: readonly ManifestDecision[]): ManifestDecision[] {
     for (const subject of manifest.subjects) mustPrecede(manifest.digest, subject);
   }
   const order: ManifestDecision[] = [];
-  let ready = deleted.filter((manifest) => waitingOn.get(manifest.digest) === 0).map((manifest) => manifest.digest);
   const done = new Set<string>();
-  while (ready.length > 0) {
+  let ready = deleted.filter((manifest) => waitingOn.get(manifest.digest) === 0).map((manifest) => manifest.digest);
+  while (done.size < deleted.length) {
+    if (ready.length === 0) ready = [onCycle(deleted, done, before)];
     ready.sort();
     const next: string[] = [];
     for (const digest of ready) {
+      if (done.has(digest)) continue;
       done.add(digest);
       order.push(byDigest.get(digest)!);
       for (const successor of after.get(digest) ?? []) {
@@ -66,8 +93,6 @@ function ordered(deleted: readonly ManifestDecision[]): ManifestDecision[] {
     }
     ready = next;
   }
-  // Content addressing makes cycles impossible in a real registry; a hand-made snapshot may have one.
-  for (const manifest of deleted) if (!done.has(manifest.digest)) order.push(manifest);
   return order;
 }
 

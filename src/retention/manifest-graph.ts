@@ -68,7 +68,7 @@ function absorb(node: ManifestNode, manifest: ManifestSnapshot): void {
   node.pushedAt = later(node.pushedAt, manifest.pushedAt);
   node.pulledAt = later(node.pulledAt, manifest.pulledAt);
   node.subject = lesser(node.subject, manifest.subject);
-  if (manifest.children !== undefined) node.children = [...new Set([...node.children, ...manifest.children])];
+  if (manifest.children !== undefined) node.children = [...new Set([...node.children, ...manifest.children])].sort();
 }
 
 /** Duplicate tag names (a registry never lists them) resolve to the smallest digest, with the latest times. */
