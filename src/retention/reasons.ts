@@ -90,16 +90,27 @@ export function isSafetyRail(reason: Reason): boolean {
   return reason.kind === 'inUse' || reason.kind === 'unparseableInUse' || reason.kind === 'floor';
 }
 
-function sortKey(reason: Reason): string {
-  const rule = 'rule' in reason ? String(reason.rule).padStart(4, '0') : '';
-  return `${rule}\u0000${JSON.stringify(reason)}`;
+function contentKey(reason: Reason): string {
+  return Object.entries(reason)
+    .map(([field, value]) => `${field}=${value}`)
+    .join('\u0001');
 }
 
-/** Reasons in a fixed order (by kind, then rule, then content) without duplicates. */
-export function canonicalReasons(reasons: readonly Reason[]): Reason[] {
-  const keyed = reasons.map((reason) => [orderOf.get(reason.kind)!, sortKey(reason), reason] as const);
-  keyed.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  return keyed.filter((entry, index) => index === 0 || entry[1] !== keyed[index - 1]![1]).map((entry) => entry[2]);
+/** By kind, then rule, then (only when those tie, which is rare) content. */
+function compareReasons(a: Reason, b: Reason): number {
+  const byKind = orderOf.get(a.kind)! - orderOf.get(b.kind)!;
+  if (byKind !== 0) return byKind;
+  const byRule = ('rule' in a ? a.rule : -1) - ('rule' in b ? b.rule : -1);
+  if (byRule !== 0) return byRule;
+  const [keyA, keyB] = [contentKey(a), contentKey(b)];
+  return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+}
+
+/** Sorts `reasons` in place into a fixed order (by kind, then rule, then content) and drops duplicates. */
+export function canonicalReasons(reasons: Reason[]): Reason[] {
+  if (reasons.length <= 1) return reasons;
+  reasons.sort(compareReasons);
+  return reasons.filter((reason, index) => index === 0 || compareReasons(reasons[index - 1]!, reason) !== 0);
 }
 
 export function formatTime(milliseconds: number): string {

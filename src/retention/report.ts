@@ -34,7 +34,8 @@ export interface RetentionReport {
 }
 
 function reportReason(reason: Reason): ReportReason {
-  const copy: Record<string, unknown> = { ...reason };
+  // The kind first, however the engine built the reason, so a person reading the JSON sees it first.
+  const copy: Record<string, unknown> = Object.assign({ kind: reason.kind } as Record<string, unknown>, reason);
   for (const field of ['at', 'since', 'created'] as const) {
     const value = copy[field];
     if (typeof value === 'number') copy[field] = formatTime(value);

@@ -50,15 +50,19 @@ export interface RuleContext {
 }
 
 function finding(rule: CompiledRule, image: ImageTime, extra?: Partial<RuleFinding>): RuleFinding {
-  return { rule: rule.index, criterion: rule.criterion, limit: rule.limit, tag: image.tag, ...(image.at === undefined ? {} : { at: image.at }), ...extra };
+  const found: { -readonly [K in keyof RuleFinding]: RuleFinding[K] } = { rule: rule.index, criterion: rule.criterion, limit: rule.limit, tag: image.tag };
+  if (image.at !== undefined) found.at = image.at;
+  if (extra?.rank !== undefined) found.rank = extra.rank;
+  if (extra?.neverPulled) found.neverPulled = true;
+  return found;
 }
 
 function keep(rule: CompiledRule, image: ImageTime, extra?: Partial<RuleFinding>): void {
-  image.node.reasons.push({ kind: 'keptByRule', ...finding(rule, image, extra) });
+  image.node.reasons.push(Object.assign(finding(rule, image, extra), { kind: 'keptByRule' as const }));
 }
 
 function pass(rule: CompiledRule, image: ImageTime, extra?: Partial<RuleFinding>): void {
-  image.node.reasons.push({ kind: 'notKeptByRule', ...finding(rule, image, extra) });
+  image.node.reasons.push(Object.assign(finding(rule, image, extra), { kind: 'notKeptByRule' as const }));
 }
 
 function cannotJudge(rule: CompiledRule, image: ImageTime, context: RuleContext): void {

@@ -85,6 +85,7 @@ const referrersSchemaTag = /^sha256-([a-f0-9]{64})$/;
  * registry without the referrers API). Undefined for ordinary tags.
  */
 export function fallbackTagSubject(tag: string): string | undefined {
+  if (!tag.startsWith('sha256-')) return undefined;
   const match = cosignTag.exec(tag) ?? referrersSchemaTag.exec(tag);
   return match === null ? undefined : `sha256:${match[1]}`;
 }
