@@ -18,14 +18,14 @@ export function policySelects(policy: Pick<RetentionPolicySpec, 'repositories'>)
 
 /**
  * Whether an unparseable reference may name `repository`: its name appears whole, after the
- * start or a `/`, and before the end, a `:`, an `@` or a space. Generous on purpose: a false
- * match only keeps more.
+ * start, a `/` or a space, and before the end, a `:`, an `@` or a space. Generous on purpose: a
+ * false match only keeps more.
  */
 export function mayNameRepository(reference: string, repository: string): boolean {
   for (let at = reference.indexOf(repository); at >= 0; at = reference.indexOf(repository, at + 1)) {
-    const before = at === 0 ? '/' : reference[at - 1];
+    const before = reference[at - 1] ?? '/';
     const after = reference[at + repository.length] ?? ':';
-    if (before === '/' && (after === ':' || after === '@' || /\s/.test(after))) return true;
+    if ((before === '/' || /\s/.test(before)) && (after === ':' || after === '@' || /\s/.test(after))) return true;
   }
   return false;
 }

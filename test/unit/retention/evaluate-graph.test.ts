@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation, ManifestDecision } from '../../../src/retention/decisions.ts';
-import { evaluate } from '../../../src/retention/evaluate.ts';
+import { evaluate, mayNameRepository } from '../../../src/retention/evaluate.ts';
 import { describeReason } from '../../../src/retention/reasons.ts';
 import { nothingInUse, type InUseSet, type RegistrySnapshot } from '../../../src/retention/snapshot.ts';
 import { digest, image, index, now, policy, repository, signatureTag, tag } from './builders.ts';
@@ -230,5 +230,18 @@ describe('in use', () => {
       `apps/web:${signatureTag('pinned')}`,
       'apps/web:v3',
     ]);
+  });
+});
+
+describe('mayNameRepository', () => {
+  it('finds a repository named whole in a reference it cannot parse, and nothing longer or shorter', () => {
+    expect(mayNameRepository('registry:5000/apps/api:v1 extra', 'apps/api')).toBe(true);
+    expect(mayNameRepository('apps/api@sha256:broken', 'apps/api')).toBe(true);
+    expect(mayNameRepository('apps/api', 'apps/api')).toBe(true);
+    expect(mayNameRepository('apps/api  ', 'apps/api')).toBe(true);
+    expect(mayNameRepository('registry:5000/apps/api2:v1', 'apps/api')).toBe(false);
+    expect(mayNameRepository('registry:5000/apps/api/worker:v1', 'apps/api')).toBe(false);
+    expect(mayNameRepository('registry:5000/myapps/api:v1', 'apps/api')).toBe(false);
+    expect(mayNameRepository('registry:5000/myapps/api:v1 apps/api:v2', 'apps/api')).toBe(true);
   });
 });

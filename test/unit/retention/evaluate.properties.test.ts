@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { durationMilliseconds } from '../../../src/api/v1alpha1/duration.ts';
 import type { Evaluation, ManifestDecision } from '../../../src/retention/decisions.ts';
-import { planDeletions } from '../../../src/retention/deletion-plan.ts';
+import { deletionRequests, planDeletions, type DeletionStrategy } from '../../../src/retention/deletion-plan.ts';
 import { evaluate, type RetentionRules } from '../../../src/retention/evaluate.ts';
 import { isNote, keeps } from '../../../src/retention/reasons.ts';
 import type { InUseSet, RegistrySnapshot, RepositorySnapshot } from '../../../src/retention/snapshot.ts';
@@ -82,20 +82,25 @@ function keptByPolicy(repository: RepositorySnapshot, rules: RetentionRules, pul
   return kept;
 }
 
-/** The snapshot after the plan ran against distribution: deleted manifests gone, with every tag on them. */
-function applied(snapshot: RegistrySnapshot, evaluation: Evaluation): RegistrySnapshot {
-  const plan = planDeletions(evaluation);
-  const gone = new Map(plan.repositories.map((repository) => [repository.repository, new Set(repository.deletions.map((deletion) => deletion.digest))]));
+/**
+ * The snapshot after the plan's requests ran against distribution: a manifest deleted by digest
+ * goes with every tag on it; an untagged one (distribution 3.x) stays, without its tags, until
+ * garbage collection (and a runner that still lists it, through a referrer, say, may find it).
+ */
+function applied(snapshot: RegistrySnapshot, evaluation: Evaluation, strategy: DeletionStrategy): RegistrySnapshot {
+  const deleted = new Set<string>();
+  const untagged = new Set<string>();
+  for (const request of deletionRequests(planDeletions(evaluation), strategy)) {
+    if (request.kind === 'deleteManifest') deleted.add(`${request.repository}@${request.digest}`);
+    else untagged.add(`${request.repository}:${request.tag}`);
+  }
   return {
     ...snapshot,
-    repositories: snapshot.repositories.map((repository) => {
-      const deleted = gone.get(repository.name) ?? new Set<string>();
-      return {
-        name: repository.name,
-        tags: repository.tags.filter((tag) => !deleted.has(tag.digest)),
-        manifests: repository.manifests.filter((manifest) => !deleted.has(manifest.digest)),
-      };
-    }),
+    repositories: snapshot.repositories.map((repository) => ({
+      name: repository.name,
+      tags: repository.tags.filter((tag) => !deleted.has(`${repository.name}@${tag.digest}`) && !untagged.has(`${repository.name}:${tag.name}`)),
+      manifests: repository.manifests.filter((manifest) => !deleted.has(`${repository.name}@${manifest.digest}`)),
+    })),
   };
 }
 
@@ -240,13 +245,28 @@ describe('evaluate (properties)', () => {
     );
   });
 
-  it('deletes nothing more when evaluated again after its deletions', () => {
+  it('deletes nothing more when evaluated again after its deletions by digest', () => {
     fc.assert(
       fc.property(cases, ({ snapshot, rules, inUse }) => {
         const first = evaluate(snapshot, rules, inUse, now);
         fc.pre(first.outcome === 'Planned');
-        const second = evaluate(applied(snapshot, first), rules, inUse, now);
+        const second = evaluate(applied(snapshot, first, 'byDigest'), rules, inUse, now);
         expect(second.counts.deleted).toBe(0);
+      }),
+      runs,
+    );
+  });
+
+  it('after untagging by tag, deletes again only what the first run untagged, and only under untaggedManifests: Delete', () => {
+    fc.assert(
+      fc.property(cases, ({ snapshot, rules, inUse }) => {
+        const first = evaluate(snapshot, rules, inUse, now);
+        fc.pre(first.outcome === 'Planned');
+        const second = evaluate(applied(snapshot, first, 'untagByTag'), rules, inUse, now);
+        const firstDeleted = new Set(first.repositories.flatMap((r) => r.manifests.filter((m) => m.action === 'Delete').map((m) => `${r.name}@${m.digest}`)));
+        const secondDeleted = second.repositories.flatMap((r) => r.manifests.filter((m) => m.action === 'Delete').map((m) => `${r.name}@${m.digest}`));
+        if (rules.untaggedManifests === 'Keep') expect(secondDeleted).toEqual([]);
+        for (const manifest of secondDeleted) expect(firstDeleted.has(manifest)).toBe(true);
       }),
       runs,
     );
