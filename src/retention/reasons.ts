@@ -47,7 +47,8 @@ export type Reason =
 
 export type ReasonKind = Reason['kind'];
 
-const kindOrder: readonly ReasonKind[] = [
+/** Every kind of reason, in the order a decision lists them (docs/retention.md describes each). */
+export const reasonKinds: readonly ReasonKind[] = [
   'inUse',
   'unparseableInUse',
   'keptByRule',
@@ -63,7 +64,7 @@ const kindOrder: readonly ReasonKind[] = [
   'subjectDeleted',
   'createdAsPushTime',
 ];
-const orderOf = new Map(kindOrder.map((kind, index) => [kind, index]));
+const orderOf = new Map(reasonKinds.map((kind, index) => [kind, index]));
 
 /** Whether the reason keeps what it is attached to; `untagged` keeps only under `untaggedManifests: Keep`. */
 export function keeps(reason: Reason): boolean {

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { deletionRequests, planDeletions } from '../../../src/retention/deletion-plan.ts';
 import { evaluate } from '../../../src/retention/evaluate.ts';
 import { renderPlanTable } from '../../../src/retention/plan-table.ts';
+import { reasonKinds } from '../../../src/retention/reasons.ts';
 import { reportFormat, retentionReport } from '../../../src/retention/report.ts';
 import type { InUseSet, RegistrySnapshot } from '../../../src/retention/snapshot.ts';
 import { day, digest, image, index, now, policy, repository, signatureTag, tag } from './builders.ts';
@@ -121,5 +123,12 @@ describe('the plan table', () => {
     const text = renderPlanTable(evaluate(snapshot, { ...rules, maxDeletionsPerRun: 4 }, inUse, now), { deletionsOnly: true, tagsPerRow: 1 });
     expect(text).not.toContain('Keep');
     expect(text.trimEnd().split('\n').at(-1)).toBe('Aborted: would delete 5 manifests, more than maxDeletionsPerRun (4): nothing is deleted.');
+  });
+});
+
+describe('docs/retention.md', () => {
+  it('describes every kind of reason a decision can carry', async () => {
+    const docs = await readFile(new URL('../../../docs/retention.md', import.meta.url), 'utf8');
+    expect(reasonKinds.filter((kind) => !docs.includes(`| \`${kind}\` |`))).toEqual([]);
   });
 });
