@@ -39,7 +39,7 @@ module.exports = {
     {
       name: 'retention-engine-is-pure',
       severity: 'error',
-      comment: 'The retention engine decides from data it is given: no Kubernetes, no HTTP, no OCI client. The job runner beside it (src/retention/runner/) feeds it.',
+      comment: 'The retention engine decides from data it is given: no Kubernetes, no HTTP, no OCI client (it may read src/api/ for the policy\'s schema and grammars). The job runner beside it (src/retention/runner/) feeds it.',
       from: { path: '^src/retention/', pathNot: '^src/retention/runner/' },
       to: { path: [kubernetesClient, ...http, '^src/(runtime|controllers|oci|cli|auth-server|node-proxy)/', '^src/retention/runner/'] },
     },
