@@ -1,6 +1,7 @@
 import { parseImageId, parseImageReference, normaliseHost } from '../../oci/image-reference.ts';
 import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
+import type { InUseReference, InUseSet } from '../snapshot.ts';
 
 /**
  * What the cluster runs, or could run again, from one registry: every image a Pod or a Pod
@@ -155,4 +156,18 @@ function kind(group: string, kindName: string, plural: string): ResourceType {
 function mentionsHost(text: string, hosts: ReadonlySet<string>): boolean {
   const lower = text.toLowerCase();
   return [...hosts].some((host) => lower.startsWith(`${host}/`) || lower.includes(`//${host}/`));
+}
+
+/** The scan as the engine reads it: one reference per (image, user). */
+export function inUseSetOf(scan: InUseScan): InUseSet {
+  const references: InUseReference[] = [];
+  for (const [key, users] of scan.byTag) {
+    const colon = key.lastIndexOf(':');
+    for (const usedBy of users) references.push({ repository: key.slice(0, colon), tag: key.slice(colon + 1), usedBy });
+  }
+  for (const [key, users] of scan.byDigest) {
+    const at = key.indexOf('@');
+    for (const usedBy of users) references.push({ repository: key.slice(0, at), digest: key.slice(at + 1), usedBy });
+  }
+  return { references, unparseable: scan.unparseable };
 }

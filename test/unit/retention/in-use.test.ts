@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addObjectToScan, emptyInUseScan, workloadKinds } from '../../../src/retention/runner/in-use.ts';
+import { addObjectToScan, emptyInUseScan, inUseSetOf, workloadKinds } from '../../../src/retention/runner/in-use.ts';
 
 const digest = `sha256:${'b'.repeat(64)}`;
 const hosts = new Set(['main-registry.team-a.svc:5000', 'localhost:5000']);
@@ -25,6 +25,11 @@ describe('addObjectToScan', () => {
     });
     expect(scan.unparseable).toEqual([]);
     expect(scan.counts).toEqual({ Pod: 1 });
+    expect(inUseSetOf(scan).references).toEqual([
+      { repository: 'apps/web', tag: 'v3', usedBy: 'Pod team-b/web-1 container app' },
+      { repository: 'tools/migrate', digest, usedBy: 'Pod team-b/web-1 container init' },
+      { repository: 'apps/web', digest, usedBy: 'Pod team-b/web-1 container app' },
+    ]);
   });
 
   it('reads the Pod templates of CronJobs, and an untagged reference as :latest', () => {
