@@ -1,6 +1,7 @@
 import { request as httpRequest, type Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
+import { replaceBearerRealm } from '../oci/challenge.ts';
 import { tokenPath } from '../registry-auth/pod-contract.ts';
 
 /**
@@ -65,12 +66,6 @@ function tokenRealm(request: IncomingMessage, scheme: string): string | undefine
   return `${scheme}://${host}${tokenPath}`;
 }
 
-/** Replaces the realm of a Bearer challenge; other challenges and parameters stay as they are. */
-export function rewriteRealm(challenge: string, realm: string): string {
-  if (!/^\s*bearer\s/i.test(challenge)) return challenge;
-  return challenge.replace(/realm="[^"]*"/i, `realm="${realm}"`);
-}
-
 /** What the client spoke: a TLS-terminating ingress says so in X-Forwarded-Proto. */
 function clientScheme(request: IncomingMessage, ownScheme: 'http' | 'https'): string {
   const forwarded = firstValue(request.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
@@ -106,7 +101,7 @@ function responseHeaders(rawHeaders: readonly string[], realm: string | undefine
   return pairs.flatMap(([name, value]) => {
     const lower = name.toLowerCase();
     if (hopByHop.has(lower) || connectionTokens.has(lower)) return [];
-    if (lower === 'www-authenticate' && realm !== undefined) return [name, rewriteRealm(value, realm)];
+    if (lower === 'www-authenticate' && realm !== undefined) return [name, replaceBearerRealm(value, realm)];
     return [name, value];
   });
 }

@@ -1,3 +1,4 @@
+import { isRepositoryName } from '../oci/reference.ts';
 import type { Role } from './identities.ts';
 
 /**
@@ -32,10 +33,6 @@ const repositoryActions: Readonly<Record<Role, readonly string[]>> = {
 /** `registry:catalog:*` lists every repository: for Dockyard's own jobs, which walk them all. */
 const catalogRoles: ReadonlySet<Role> = new Set(['maintainer']);
 
-// distribution's reference grammar for a repository path (no host: tokens name repositories).
-const pathComponent = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const repositoryName = new RegExp(`^${pathComponent}(?:/${pathComponent})*$`);
-
 /**
  * Parses `scope` values. Each value holds one or more scopes separated by spaces (OAuth2 style,
  * as containerd sends them); Docker repeats the parameter instead. A scope is
@@ -69,7 +66,7 @@ function allowedActions(requester: Requester, scope: RequestedScope): string[] {
     // distribution asks for the action "*" on the catalog; it is granted as such, and only here.
     return 'role' in requester && catalogRoles.has(requester.role) && scope.actions.includes('*') ? ['*'] : [];
   }
-  if (scope.type !== 'repository' || !repositoryName.test(scope.name) || scope.name.length > 255) return [];
+  if (scope.type !== 'repository' || !isRepositoryName(scope.name)) return [];
   const permitted = 'role' in requester ? repositoryActions[requester.role] : requester.anonymousPull ? ['pull'] : [];
   // "*" asks for everything: it becomes the permitted actions by name, never a "*" in a token.
   const wanted = scope.actions.includes('*') ? permitted : scope.actions;

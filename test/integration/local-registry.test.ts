@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildImage, buildIndex, buildReferrer, mediaTypes } from '../registry/images.ts';
+import { manifestAccept, mediaTypes } from '../../src/oci/media-types.ts';
+import { buildImage, buildIndex, buildReferrer } from '../registry/images.ts';
 import { debianRegistryAvailable, LocalRegistry, type RegistryFlavor } from '../registry/local-registry.ts';
 import { RegistryPusher } from '../registry/push.ts';
-
-const ociAccept = [mediaTypes.ociManifest, mediaTypes.ociIndex, mediaTypes.dockerManifest, mediaTypes.dockerManifestList].join(', ');
 
 // Both flavours Dockyard must work with; 2.8 comes from Debian and `make tools` installs it.
 const flavors: RegistryFlavor[] = ['distribution-3', 'distribution-2.8'];
@@ -25,7 +24,7 @@ describe.skipIf(inject('externalCluster')).each(flavors)('local registry (%s)', 
     await registry?.stop();
   });
 
-  const getManifest = (repository: string, reference: string, accept = ociAccept) =>
+  const getManifest = (repository: string, reference: string, accept = manifestAccept) =>
     fetch(`${registry.url}/v2/${repository}/manifests/${reference}`, { headers: { accept } });
 
   it('stores a pushed image and serves it back by tag and by digest', async () => {

@@ -6,7 +6,8 @@ import { planCredentials, type CredentialPlan } from '../../src/registry-auth/cr
 import { readCredentialSecret, credentialSecretData } from '../../src/registry-auth/credential-secret.ts';
 import { roles, type Role } from '../../src/registry-auth/identities.ts';
 import { DockyardRegistry, type RunningAuthServer } from '../registry/dockyard-registry.ts';
-import { buildImage, mediaTypes, type BuiltManifest } from '../registry/images.ts';
+import { manifestAccept } from '../../src/oci/media-types.ts';
+import { buildImage, type BuiltManifest } from '../registry/images.ts';
 import { debianRegistryAvailable, type RegistryFlavor } from '../registry/local-registry.ts';
 import { RegistryPusher } from '../registry/push.ts';
 import { TokenAuthClient, TokenRequestRefused } from '../registry/token-auth.ts';
@@ -19,7 +20,6 @@ const flavors: RegistryFlavor[] = ['distribution-3', 'distribution-2.8'];
 const namespace = 'team-a';
 const name = 'main';
 const spec = RegistrySpec.parse({ storage: { emptyDir: {} }, auth: { credentialRotation: { period: '720h', overlap: '24h' } } });
-const accept = [mediaTypes.ociManifest, mediaTypes.ociIndex, mediaTypes.dockerManifest, mediaTypes.dockerManifestList].join(', ');
 const notificationToken = 'test-notification-token';
 
 type Credential = { username: string; password: string };
@@ -57,7 +57,7 @@ async function pull(
   image?: BuiltManifest,
 ): Promise<number> {
   const client = new TokenAuthClient(credential);
-  const manifest = await client.fetch(`${server.url}/v2/${repository}/manifests/${reference}`, { headers: { accept } });
+  const manifest = await client.fetch(`${server.url}/v2/${repository}/manifests/${reference}`, { headers: { accept: manifestAccept } });
   await manifest.arrayBuffer();
   if (manifest.status === 200 && image !== undefined) {
     const blob = await client.fetch(`${server.url}/v2/${repository}/blobs/${image.blobs[0]!.digest}`);
@@ -138,7 +138,7 @@ describe.skipIf(inject('externalCluster')).each(flavors)('registry auth (%s)', (
     const granted = client.tokens.flatMap((token) => decodeRegistryToken(token).claims.access);
     expect(granted.length).toBeGreaterThan(0);
     expect(granted.every((access) => access.actions.join() === 'pull')).toBe(true);
-    expect(client.challenges.some((challenge) => challenge.scope?.includes('push'))).toBe(true);
+    expect(client.challenges.some((challenge) => challenge.scopes.some((scope) => scope.includes('push')))).toBe(true);
   });
 
   it('refuses wrong credentials at the token service', async () => {
@@ -156,7 +156,7 @@ describe.skipIf(inject('externalCluster')).each(flavors)('registry auth (%s)', (
 
   it('points the realm of each challenge at the host the client used', async () => {
     for (const host of [`127.0.0.1:${front.port}`, `localhost:${front.port}`]) {
-      const response = await fetch(`http://${host}/v2/apps/web/manifests/v1`, { headers: { accept } });
+      const response = await fetch(`http://${host}/v2/apps/web/manifests/v1`, { headers: { accept: manifestAccept } });
       await response.arrayBuffer();
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe(

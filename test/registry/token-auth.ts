@@ -4,12 +4,7 @@
  * Basic credentials, or none), and send the request again with it. Test tooling: it remembers
  * every challenge and token reply, so tests can check what the registry and token service said.
  */
-export interface Challenge {
-  realm: string;
-  service?: string;
-  scope?: string;
-  error?: string;
-}
+import { type BearerChallenge, bearerChallenge, tokenUrl } from '../../src/oci/challenge.ts';
 
 export class TokenRequestRefused extends Error {
   readonly status: number;
@@ -22,7 +17,7 @@ export class TokenRequestRefused extends Error {
 
 export class TokenAuthClient {
   /** Every Bearer challenge received, in order. */
-  readonly challenges: Challenge[] = [];
+  readonly challenges: BearerChallenge[] = [];
   /** Every token issued to this client, in order. */
   readonly tokens: string[] = [];
   private readonly credentials: { username: string; password: string } | undefined;
@@ -37,7 +32,7 @@ export class TokenAuthClient {
     const url = input instanceof Request ? input.url : String(input);
     const cached = this.tokenByScope.get(scopeKeyFor(url));
     const first = await fetch(url, withBearer(init, cached));
-    const challenge = first.status === 401 ? parseChallenge(first.headers.get('www-authenticate')) : undefined;
+    const challenge = first.status === 401 ? bearerChallenge(first.headers.get('www-authenticate')) : undefined;
     if (challenge === undefined) return first;
     await first.body?.cancel();
     this.challenges.push(challenge);
@@ -46,15 +41,12 @@ export class TokenAuthClient {
     return fetch(url, withBearer(init, token));
   };
 
-  private async requestToken(challenge: Challenge): Promise<string> {
-    const tokenUrl = new URL(challenge.realm);
-    if (challenge.service) tokenUrl.searchParams.set('service', challenge.service);
-    for (const scope of challenge.scope?.split(' ') ?? []) tokenUrl.searchParams.append('scope', scope);
+  private async requestToken(challenge: BearerChallenge): Promise<string> {
     const headers: Record<string, string> = {};
     if (this.credentials) {
       headers['authorization'] = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
     }
-    const response = await fetch(tokenUrl, { headers });
+    const response = await fetch(tokenUrl(challenge, challenge.scopes), { headers });
     if (response.status !== 200) {
       await response.body?.cancel();
       throw new TokenRequestRefused(response.status, challenge.realm);
@@ -63,14 +55,6 @@ export class TokenAuthClient {
     this.tokens.push(token);
     return token;
   }
-}
-
-/** Parses `Bearer realm="...",service="...",scope="..."`; undefined for other schemes. */
-export function parseChallenge(header: string | null): Challenge | undefined {
-  if (header === null || !/^bearer\s/i.test(header)) return undefined;
-  const parameters = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map(([, key, value]) => [key!.toLowerCase(), value!]));
-  if (parameters['realm'] === undefined) return undefined;
-  return { realm: parameters['realm'], service: parameters['service'], scope: parameters['scope'], error: parameters['error'] };
 }
 
 /** Requests to one repository share a token; the registry asks again when it needs more scope. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxRepositoryNameLength, repositoryComponentSource, repositoryNameSource, tagSource, sha256DigestSource } from '../../oci/reference.ts';
 import { withRules } from '../validation-rule.ts';
 import { goDurationPattern } from './duration.ts';
 
@@ -9,9 +10,7 @@ import { goDurationPattern } from './duration.ts';
 /** A Kubernetes quantity without a sign (sizes and resources are never negative): `20Gi`, `500m`, `1e3`. */
 const quantityPattern = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))?$/;
 
-/** One component of an OCI repository name, per the distribution reference grammar. */
-const repositoryComponent = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const repositoryNamePattern = new RegExp(`^${repositoryComponent}(?:/${repositoryComponent})*$`);
+const repositoryNamePattern = new RegExp(`^${repositoryNameSource}$`);
 
 /**
  * One component of a repository glob: `**` (any number of components), or runs of literal
@@ -31,8 +30,8 @@ const dns1123LabelPattern = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
 const dns1123SubdomainPattern = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
 
 const imageReferencePattern = new RegExp(
-  String.raw`^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?${repositoryComponent}(?:/${repositoryComponent})*` +
-    String.raw`(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+  String.raw`^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?${repositoryComponentSource}(?:/${repositoryComponentSource})*` +
+    `(?::${tagSource})?(?:@${sha256DigestSource})?$`,
 );
 
 const httpUrlPattern = /^https?:\/\/[^\s/?#@]+(?:\/[^\s?#]*)?$/;
@@ -85,7 +84,7 @@ export const CronSchedule = withRules(z.string().max(128), [
   { cel: `self.matches(r'${cronPattern.source}')`, message: cronMessage, holds: (schedule) => cronPattern.test(schedule) },
 ]);
 
-export const RepositoryName = z.string().max(255).regex(repositoryNamePattern, {
+export const RepositoryName = z.string().max(maxRepositoryNameLength).regex(repositoryNamePattern, {
   message: 'must be an OCI repository name: lowercase path components such as apps/web, separated by /',
 });
 

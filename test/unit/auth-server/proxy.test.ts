@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rewriteRealm } from '../../../src/auth-server/proxy.ts';
 import { eventually } from '../../support/eventually.ts';
 import { FakeUpstream, send, startAuthServer, type Harness } from './harness.ts';
 
@@ -19,15 +18,6 @@ afterAll(async () => {
 });
 
 const challenge = 'Bearer realm="http://dockyard-auth-server.invalid/auth/token",service="main.team-a.dockyard.dev",scope="repository:apps/web:pull"';
-
-describe('rewriteRealm', () => {
-  it('replaces only the realm of a Bearer challenge', () => {
-    expect(rewriteRealm(challenge, 'http://localhost:5000/auth/token')).toBe(
-      'Bearer realm="http://localhost:5000/auth/token",service="main.team-a.dockyard.dev",scope="repository:apps/web:pull"',
-    );
-    expect(rewriteRealm('Basic realm="x"', 'http://y/auth/token')).toBe('Basic realm="x"');
-  });
-});
 
 describe('proxy to distribution', () => {
   it('rewrites the realm of every challenge to the host the client used', async () => {
