@@ -137,3 +137,20 @@ export function buildReferrer(subject: BuiltManifest, artifactType: string, payl
   const bytes = Buffer.from(JSON.stringify(manifest));
   return { mediaType: mediaTypes.ociManifest, bytes, digest: digestOf(bytes), blobs: [empty, layer], children: [] };
 }
+
+/**
+ * The index a client pushes under the `sha256-<hex>` tag for a registry without the referrers
+ * API (OCI distribution spec, "Referrers Tag Schema"): one descriptor per referrer of `subject`.
+ */
+export function buildReferrersIndex(referrers: BuiltManifest[]): BuiltManifest {
+  const index = {
+    schemaVersion: 2,
+    mediaType: mediaTypes.ociIndex,
+    manifests: referrers.map((referrer) => {
+      const { artifactType } = JSON.parse(referrer.bytes.toString()) as { artifactType?: string };
+      return { mediaType: referrer.mediaType, digest: referrer.digest, size: referrer.bytes.length, ...(artifactType ? { artifactType } : {}) };
+    }),
+  };
+  const bytes = Buffer.from(JSON.stringify(index));
+  return { mediaType: mediaTypes.ociIndex, bytes, digest: digestOf(bytes), blobs: [], children: [] };
+}

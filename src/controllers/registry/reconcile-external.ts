@@ -9,7 +9,6 @@ import { secretText } from '../../runtime/secret-data.ts';
 import { endpoints } from './builders/endpoints.ts';
 import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
-import { probeExternalRegistry, type ProbeResult } from './external.ts';
 import { distributePullSecrets, removeCopies, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
 import { childNames } from '../common/registry-children.ts';
 import type { RegistryControllerOptions } from './options.ts';
@@ -17,6 +16,7 @@ import { composeStatus } from './status/compose.ts';
 import { deriveExternalStatus, type ExternalObservation } from './status/external.ts';
 import { recordChanges } from './registry-events.ts';
 import { resources } from './resources.ts';
+import { probeExternalRegistry, type ProbeResult } from '../../oci/probe.ts';
 
 /** A reachable registry is checked again after this long; an unreachable one sooner. */
 const recheckReadyMs = 5 * 60_000;

@@ -1,16 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeExternalRegistry, tokenUrlOf } from '../../../../src/controllers/registry/external.ts';
-
-describe('tokenUrlOf', () => {
-  it('turns a Bearer challenge into the token URL with service and scope', () => {
-    const url = tokenUrlOf('Bearer realm="https://auth.example/token",service="registry.example",scope="registry:catalog:*"');
-    expect(url).toBe('https://auth.example/token?service=registry.example&scope=registry%3Acatalog%3A*');
-  });
-  it('has nothing to offer without a realm', () => {
-    expect(tokenUrlOf('Bearer service="x"')).toBeUndefined();
-  });
-});
+import { probeExternalRegistry } from '../../../src/oci/probe.ts';
 
 // A registry that wants a token, as distribution with token auth does, on loopback.
 describe('probeExternalRegistry', () => {
