@@ -74,6 +74,22 @@ describe('import rules (.dependency-cruiser.cjs)', { timeout: 60_000 }, () => {
     ]);
   });
 
+  it('lets the API read the OCI name grammar and nothing else of the client, and keeps that grammar a leaf', async () => {
+    const found = await violations({
+      'oci/client.ts': 'export const client = {};\n',
+      'oci/reference.ts': "import { client } from './client.ts';\nexport const grammar = client;\n",
+      'api/v1alpha1/formats.ts': "import { grammar } from '../../oci/reference.ts';\nexport const pattern = grammar;\n",
+      'api/v1alpha1/registry.ts': "import { client } from '../../oci/client.ts';\nexport const used = client;\n",
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'api-is-data: src/api/v1alpha1/registry.ts -> src/oci/client.ts',
+        'oci-grammar-imports-nothing: src/oci/reference.ts -> src/oci/client.ts',
+      ]),
+    );
+    expect(found.some((line) => line.startsWith('api-is-data: src/api/v1alpha1/formats.ts'))).toBe(false);
+  });
+
   it('refuses the auth server importing a controller, and one controller importing another', async () => {
     const found = await violations({
       'controllers/registry/layout.ts': 'export const port = 5000;\n',
