@@ -145,7 +145,7 @@ describe.skipIf(inject('externalCluster')).each(flavors)('OCI client (%s)', (fla
     expect(await client.deleteManifest('apps/prune', doomed.digest)).toBe('absent');
   });
 
-  it('says deletes are disabled, and that a read-only registry is read-only', async () => {
+  it('says deletes are disabled (3.0 still untags), and that a read-only registry is read-only', async () => {
     const image = buildImage();
     const noDeletes = await LocalRegistry.start({ flavor, binDir: inject('binDir'), config: withStorage({ delete: { enabled: false } }) });
     const readOnly = await LocalRegistry.start({
@@ -160,11 +160,19 @@ describe.skipIf(inject('externalCluster')).each(flavors)('OCI client (%s)', (fla
       expect(disabled).toBeInstanceOf(DeletesDisabledError);
       expect((disabled as Error).message).toContain('deletes are disabled on this registry');
       expect((await refused.headManifest('apps/web', 'v1')).digest).toBe(image.digest);
+      // Measured: 3.0.0 untags even with deletes disabled (Untag never reads storage.delete.enabled);
+      // 2.8 refuses. Whoever wants a registry's deletes off cannot rely on that setting with 3.x.
+      if (flavor === 'distribution-3') {
+        expect(await refused.deleteTag('apps/web', 'v1')).toBe('deleted');
+        expect(await refused.allTags('apps/web')).toEqual([]);
+      } else {
+        await expect(refused.deleteTag('apps/web', 'v1')).rejects.toBeInstanceOf(DeletesDisabledError);
+      }
       await refused.close();
 
       const frozen = new RegistryClient({ url: readOnly.url });
-      for (const attempt of [frozen.deleteManifest('apps/web', image.digest), frozen.deleteTag('apps/web', 'v1')]) {
-        const error = await attempt.catch((caught: unknown) => caught);
+      for (const attempt of [() => frozen.deleteManifest('apps/web', image.digest), () => frozen.deleteTag('apps/web', 'v1')]) {
+        const error = await attempt().catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(ReadOnlyError);
         expect((error as Error).message).toContain('the registry is read-only for maintenance');
       }
