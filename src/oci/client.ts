@@ -53,7 +53,8 @@ export class RegistryClient {
   private referrersApi: boolean | undefined;
 
   constructor(options: RegistryClientOptions) {
-    const base = new URL(options.url);
+    const base = URL.parse(options.url);
+    if (base === null) throw new TypeError(`url: ${JSON.stringify(options.url)} is not a URL such as https://registry.example.com`);
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`url: ${base.protocol} is not http: or https:`);
     if (base.username !== '' || base.password !== '') throw new TypeError('url: give credentials as credentials, not in the URL');
     this.baseUrl = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;

@@ -252,6 +252,8 @@ describe('bad input', () => {
     await expect(registry.deleteTag('apps/web', digest)).rejects.toThrow(/^tag: /);
     await expect(registry.deleteManifest('apps/web', 'v1')).rejects.toThrow(/^digest: /);
     expect(() => new RegistryClient({ url: 'http://user:pw@registry.example' })).toThrow(/credentials as credentials/);
+    expect(() => new RegistryClient({ url: 'registry.example:5000' })).toThrow(/^url: /);
+    expect(() => new RegistryClient({ url: 'not a url' })).toThrow(/^url: "not a url" is not a URL/);
     expect(seen).toEqual([]);
   });
 });
