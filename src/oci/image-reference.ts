@@ -5,6 +5,7 @@
  * kubelet pulls and what a reference here resolves to must agree, or retention would delete an
  * image the cluster runs.
  */
+import { maxRepositoryNameLength, repositoryNameSource, tagSource } from './reference.ts';
 
 export interface ImageReference {
   /** Registry host as written, lower-cased, with its port when one is given: `main-registry.team-a.svc:5000`. */
@@ -16,15 +17,12 @@ export interface ImageReference {
   digest?: string;
 }
 
-const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const domain = `(?:${domainComponent}(?:\\.${domainComponent})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?`;
-const tag = '[\\w][\\w.-]{0,127}';
 const digest = '[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}';
-const referencePattern = new RegExp(`^(?:(${domain})/)?(${component}(?:/${component})*)(?::(${tag}))?(?:@(${digest}))?$`);
+const referencePattern = new RegExp(`^(?:(${domain})/)?(${repositoryNameSource})(?::(${tagSource}))?(?:@(${digest}))?$`);
 
 const dockerHub = 'docker.io';
-const maxNameLength = 255;
 
 /**
  * Parses a reference; undefined when it is not one (the caller must then treat it as "in use,
@@ -45,7 +43,7 @@ export function parseImageReference(text: string): ImageReference | undefined {
     host = dockerHub;
     if (!repository.includes('/')) repository = `library/${repository}`;
   }
-  if (repository.length > maxNameLength) return undefined;
+  if (repository.length > maxRepositoryNameLength) return undefined;
   return {
     host: normaliseHost(host),
     repository,
