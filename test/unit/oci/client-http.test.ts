@@ -245,6 +245,29 @@ describe('paging', () => {
   });
 });
 
+describe('referrers API', () => {
+  it('reads the referrers API where the registry has one, filtering by artifact type when the registry did not', async () => {
+    const signature = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${'01'.repeat(32)}`,
+      size: 10,
+      artifactType: 'application/vnd.dev.sig',
+    };
+    const sbom = { ...signature, digest: `sha256:${'02'.repeat(32)}`, artifactType: 'application/spdx+json' };
+    handler = (_request, response, url) => {
+      if (url.pathname === `/v2/apps/web/referrers/${digest}`) return json(response, 200, { schemaVersion: 2, manifests: [signature, sbom] });
+      json(response, 404, {});
+    };
+    const registry = client();
+    expect(await registry.referrers('apps/web', digest)).toEqual({ referrers: [signature, sbom], source: 'referrers-api' });
+    expect(await registry.referrers('apps/web', digest, { artifactType: 'application/spdx+json' })).toEqual({ referrers: [sbom], source: 'referrers-api' });
+    expect(seen.map((request) => request.path)).toEqual([
+      `/v2/apps/web/referrers/${digest}`,
+      `/v2/apps/web/referrers/${digest}?artifactType=application%2Fspdx%2Bjson`,
+    ]);
+  });
+});
+
 describe('bad input', () => {
   it('names the argument that is not a repository, tag or digest', async () => {
     const registry = client();
