@@ -11,15 +11,17 @@ const commands = new Map<string, (args: string[]) => Promise<number>>([
   ['auth-server', async (args) => (await import('./cli/auth-server.ts')).authServerCommand(args)],
   ['crds', async (args) => (await import('./cli/crds.ts')).crdsCommand(args)],
   ['node-proxy', async (args) => (await import('./cli/node-proxy.ts')).nodeProxyCommand(args)],
+  ['retention', async (args) => (await import('./cli/retention.ts')).retentionCommand(args)],
 ]);
 
 /** The help text; only asked for by people, so it may load every command's module. */
 async function usage(): Promise<string> {
-  const [operator, crds, authServer, nodeProxy] = await Promise.all([
+  const [operator, crds, authServer, nodeProxy, retention] = await Promise.all([
     import('./cli/operator.ts'),
     import('./cli/crds.ts'),
     import('./cli/auth-server.ts'),
     import('./cli/node-proxy.ts'),
+    import('./cli/retention.ts'),
   ]);
   return `dockyard: container registries inside your Kubernetes cluster
 
@@ -28,6 +30,7 @@ Usage:
   ${crds.crdsUsage}
   ${authServer.authServerUsage}
   ${nodeProxy.nodeProxyUsage}
+  ${retention.retentionUsage}
   dockyard version
       Print the version.
 `;

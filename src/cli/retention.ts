@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { describeIssues } from '../api/field-path.ts';
+import { RetentionPolicySpec } from '../api/v1alpha1/retention-policy.ts';
+import type { BasicCredentials } from '../oci/authorizer.ts';
+import { RegistryClient } from '../oci/client.ts';
+import { evaluate } from '../retention/evaluate.ts';
+import { renderPlanTable } from '../retention/plan-table.ts';
+import { retentionReport } from '../retention/report.ts';
+import { nothingInUse, type InUseSet } from '../retention/snapshot.ts';
+import { readRegistrySnapshot } from '../retention/runner/read-registry.ts';
+import { policySelects } from '../retention/evaluate.ts';
+
+export const retentionUsage = `dockyard retention plan --registry URL --policy FILE [flags]
+      Preview what a RetentionPolicy would delete from a registry, deleting nothing. No cluster needed.
+      --registry URL           the registry, such as https://registry.example.com or http://localhost:5000
+      --policy FILE            a RetentionPolicy (YAML or JSON); its spec's rules decide
+      --username NAME          with --password-stdin; otherwise ~/.docker/config.json's entry for the host
+      --password-stdin         read the password from standard input
+      --docker-config FILE     where to read credentials (default ~/.docker/config.json)
+      --kubeconfig FILE        also keep what that cluster runs (Pods and Pod templates, read-only)
+      --output table|json      a table per repository (default), or the full report as JSON
+      --deletions-only         in the table, list only what would be deleted`;
+
+/** `dockyard retention plan`: the laptop preview of a policy against a live registry. */
+export async function retentionCommand(args: string[]): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== 'plan') {
+    process.stderr.write(`dockyard retention: unknown subcommand ${JSON.stringify(subcommand ?? '')}\n\n${retentionUsage}\n`);
+    return 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    strict: true,
+    options: {
+      registry: { type: 'string' },
+      policy: { type: 'string' },
+      username: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+      'docker-config': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      output: { type: 'string', default: 'table' },
+      'deletions-only': { type: 'boolean', default: false },
+    },
+  });
+  if (values.registry === undefined) throw new Error('--registry is required');
+  if (values.policy === undefined) throw new Error('--policy is required');
+  if (values.output !== 'table' && values.output !== 'json') throw new Error(`--output must be table or json, not ${JSON.stringify(values.output)}`);
+  const policy = await readPolicy(values.policy);
+  const credentials = await credentialsFor(values.registry, {
+    username: values.username,
+    passwordFromStdin: values['password-stdin'],
+    dockerConfig: values['docker-config'] ?? join(homedir(), '.docker', 'config.json'),
+  });
+
+  const client = new RegistryClient({ url: values.registry, credentials, repositoryActions: ['pull'] });
+  const progress = process.stderr.isTTY
+    ? (done: { repositories: number; tags: number }) => process.stderr.write(`\rread ${done.repositories} repositories, ${done.tags} tags`)
+    : undefined;
+  const snapshot = await readRegistrySnapshot(client, {
+    selects: policySelects(policy),
+    needCreatedTimes: true,
+    ...(progress ? { onProgress: progress } : {}),
+  });
+  if (progress) process.stderr.write('\n');
+  const inUse = values.kubeconfig === undefined ? nothingInUse : await clusterInUse(values.kubeconfig, values.registry);
+  const evaluation = evaluate(snapshot, policy, inUse, Date.now());
+  process.stdout.write(
+    values.output === 'json'
+      ? `${JSON.stringify(retentionReport(evaluation), null, 2)}\n`
+      : `${renderPlanTable(evaluation, { deletionsOnly: values['deletions-only'] })}\n`,
+  );
+  if (values.kubeconfig === undefined) {
+    process.stderr.write('note: without --kubeconfig, images the cluster runs are not protected in this preview (a scheduled run always reads them)\n');
+  }
+  return 0;
+}
+
+async function readPolicy(file: string): Promise<RetentionPolicySpec> {
+  const document = parseYaml(await readFile(file, 'utf8')) as { kind?: string; spec?: unknown } | null;
+  const spec = document?.kind === 'RetentionPolicy' ? document.spec : document;
+  const parsed = RetentionPolicySpec.safeParse(spec);
+  if (!parsed.success) throw new Error(`${file}: not a valid RetentionPolicy spec: ${describeIssues(parsed.error).replaceAll('\n', '; ')}`);
+  return parsed.data;
+}
+
+async function credentialsFor(
+  registry: string,
+  options: { username: string | undefined; passwordFromStdin: boolean; dockerConfig: string },
+): Promise<BasicCredentials | undefined> {
+  if (options.passwordFromStdin) {
+    if (options.username === undefined) throw new Error('--password-stdin needs --username');
+    const password = (await readStdin()).replace(/\r?\n$/, '');
+    return { username: options.username, password };
+  }
+  if (options.username !== undefined) throw new Error('--username needs --password-stdin (a password on the command line would show in the process list)');
+  const host = new URL(registry).host;
+  let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+  try {
+    config = JSON.parse(await readFile(options.dockerConfig, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const entry = config.auths?.[host] ?? config.auths?.[`https://${host}`] ?? config.auths?.[`http://${host}`];
+  if (entry?.auth !== undefined) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const separator = decoded.indexOf(':');
+    if (separator > 0) return { username: decoded.slice(0, separator), password: decoded.slice(separator + 1) };
+  }
+  if (entry?.username !== undefined && entry.password !== undefined) return { username: entry.username, password: entry.password };
+  return undefined;
+}
+
+async function clusterInUse(kubeconfigPath: string, registry: string): Promise<InUseSet> {
+  const [{ loadKubeConfig }, { KubeClient }, { collectInUse, inUseSetOf }] = await Promise.all([
+    import('../kube-config.ts'),
+    import('../runtime/kube-client.ts'),
+    import('../retention/runner/in-use.ts'),
+  ]);
+  const client = new KubeClient(loadKubeConfig(kubeconfigPath));
+  return inUseSetOf(await collectInUse(client, [new URL(registry).host]));
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,103 @@
+import { isIndexMediaType, mediaTypes } from '../../oci/media-types.ts';
+import type { Manifest } from '../../oci/manifest.ts';
+import type { RegistryClient } from '../../oci/client.ts';
+import type { ManifestSnapshot, RegistrySnapshot, RepositorySnapshot, TagSnapshot } from '../snapshot.ts';
+
+/** What the reader reports as it goes, for progress lines and a TTY progress bar. */
+export interface ReadProgress {
+  repositories: number;
+  tags: number;
+  manifests: number;
+}
+
+export interface ReadOptions {
+  /** Which repositories to read (the policy's globs); others are never listed beyond the catalog. */
+  selects: (repository: string) => boolean;
+  /**
+   * Whether image configs must be read for their `created` time: only when no push record can
+   * stand in and a rule ranks or filters by push time. Each read is one request per image.
+   */
+  needCreatedTimes: boolean;
+  onProgress?: (progress: ReadProgress) => void;
+}
+
+const imageConfigTypes: ReadonlySet<string> = new Set([mediaTypes.ociConfig, mediaTypes.dockerConfig]);
+
+/** The OCI annotation builders set for the build time; when present it saves reading the config. */
+const createdAnnotation = 'org.opencontainers.image.created';
+
+/**
+ * Reads the repositories a policy selects into the engine's snapshot: the catalog, every tag
+ * (one manifest GET each, which also yields the digest, media type, size, index children and
+ * subject), and an image's config only where its `created` time is needed and no annotation
+ * states it. Requests run as fast as the client's concurrency bound allows.
+ */
+export async function readRegistrySnapshot(client: RegistryClient, options: ReadOptions): Promise<RegistrySnapshot> {
+  const progress: ReadProgress = { repositories: 0, tags: 0, manifests: 0 };
+  const names: string[] = [];
+  for await (const page of client.repositories()) names.push(...page.filter(options.selects));
+  const repositories = await Promise.all(
+    names.map(async (name) => {
+      const repository = await readRepository(client, name, options, progress);
+      progress.repositories += 1;
+      options.onProgress?.(progress);
+      return repository;
+    }),
+  );
+  return { repositories };
+}
+
+async function readRepository(client: RegistryClient, name: string, options: ReadOptions, progress: ReadProgress): Promise<RepositorySnapshot> {
+  const tagNames = await client.allTags(name);
+  const manifests = new Map<string, ManifestSnapshot>();
+  const pending = new Map<string, Promise<ManifestSnapshot>>();
+  const tags: TagSnapshot[] = await Promise.all(
+    tagNames.map(async (tag) => {
+      const manifest = await client.getManifest(name, tag);
+      progress.tags += 1;
+      // Tags sharing a digest share one snapshot (and one config read).
+      let snapshot = pending.get(manifest.digest);
+      if (snapshot === undefined) {
+        snapshot = manifestSnapshot(client, name, manifest, options.needCreatedTimes);
+        pending.set(manifest.digest, snapshot);
+      }
+      manifests.set(manifest.digest, await snapshot);
+      return { name: tag, digest: manifest.digest };
+    }),
+  );
+  progress.manifests += manifests.size;
+  return { name, tags, manifests: [...manifests.values()] };
+}
+
+async function manifestSnapshot(client: RegistryClient, repository: string, manifest: Manifest, needCreatedTime: boolean): Promise<ManifestSnapshot> {
+  const { content } = manifest;
+  const mediaType = manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
+  const children = isIndexMediaType(mediaType) ? (content.manifests ?? []).map((child) => child.digest) : undefined;
+  const layerBytes = (content.layers ?? []).reduce((sum, layer) => sum + layer.size, 0);
+  const size = manifest.size + (content.config?.size ?? 0) + layerBytes;
+  return {
+    digest: manifest.digest,
+    mediaType,
+    size,
+    ...(children !== undefined ? { children } : {}),
+    ...(content.subject !== undefined ? { subject: content.subject.digest } : {}),
+    ...(await createdTime(client, repository, manifest, needCreatedTime)),
+  };
+}
+
+async function createdTime(client: RegistryClient, repository: string, manifest: Manifest, needed: boolean): Promise<{ created?: number }> {
+  const annotated = parseTime(manifest.content.annotations?.[createdAnnotation]);
+  if (annotated !== undefined) return { created: annotated };
+  const config = manifest.content.config;
+  // Indexes and artifacts without an image config have no created time to read.
+  if (!needed || config === undefined || !imageConfigTypes.has(config.mediaType)) return {};
+  const read = parseTime((await client.getConfig(repository, config.digest)).created);
+  return read === undefined ? {} : { created: read };
+}
+
+function parseTime(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const time = Date.parse(text);
+  // Reproducible builds set the epoch: that is no build time, and ranking by it would be a lie.
+  return Number.isFinite(time) && time > 0 ? time : undefined;
+}
