@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +15,17 @@ import { nothingInUse, type InUseSet } from '../retention/snapshot.ts';
 import { readRegistrySnapshot } from '../retention/runner/read-registry.ts';
 import { policySelects } from '../retention/evaluate.ts';
 
-export const retentionUsage = `dockyard retention plan --registry URL --policy FILE [flags]
+export const retentionUsage = `dockyard retention run --policy NAMESPACE/NAME --registry URL --registry-host HOST... [flags]
+      One retention run, as the RetentionPolicy's Job runs it: read what the cluster runs and what the
+      registry holds, decide, delete (unless the policy is a dry run or a safety rail trips), report.
+      --policy NAMESPACE/NAME  the RetentionPolicy, read from the cluster (in-cluster credentials or --kubeconfig)
+      --registry URL           the registry's API, such as http://main-registry.team-a.svc:5000
+      --registry-host HOST     a name images reference the registry by (repeat: Service forms, localhost:PORT, ingress)
+      --credentials-dir DIR    a mounted Secret with username and password files (the maintainer identity)
+      --strategy S             auto (default: untag by tag, by digest where refused), byDigest or untagByTag
+      --report-file FILE       write the full report (JSON) there; the summary always goes to stdout
+      --termination-log FILE   write the summary there too (default /dev/termination-log when it exists)
+  dockyard retention plan --registry URL --policy FILE [flags]
       Preview what a RetentionPolicy would delete from a registry, deleting nothing. No cluster needed.
       --registry URL           the registry, such as https://registry.example.com or http://localhost:5000
       --policy FILE            a RetentionPolicy (YAML or JSON); its spec's rules decide
@@ -28,6 +39,7 @@ export const retentionUsage = `dockyard retention plan --registry URL --policy F
 /** `dockyard retention plan`: the laptop preview of a policy against a live registry. */
 export async function retentionCommand(args: string[]): Promise<number> {
   const [subcommand, ...rest] = args;
+  if (subcommand === 'run') return runCommand(rest);
   if (subcommand !== 'plan') {
     process.stderr.write(`dockyard retention: unknown subcommand ${JSON.stringify(subcommand ?? '')}\n\n${retentionUsage}\n`);
     return 2;
@@ -64,7 +76,7 @@ export async function retentionCommand(args: string[]): Promise<number> {
     selects: policySelects(policy),
     needCreatedTimes: true,
     ...(progress ? { onProgress: progress } : {}),
-  });
+  }).finally(() => client.close());
   if (progress) process.stderr.write('\n');
   const inUse = values.kubeconfig === undefined ? nothingInUse : await clusterInUse(values.kubeconfig, values.registry);
   const evaluation = evaluate(snapshot, policy, inUse, Date.now());
@@ -128,4 +140,72 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `dockyard retention run`: what a RetentionPolicy's Job executes. Exit 0 when the run succeeded or a safety rail kept it from deleting; 1 when it failed. */
+async function runCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      policy: { type: 'string' },
+      registry: { type: 'string' },
+      'registry-host': { type: 'string', multiple: true, default: [] },
+      'credentials-dir': { type: 'string' },
+      strategy: { type: 'string', default: 'auto' },
+      'report-file': { type: 'string' },
+      'termination-log': { type: 'string' },
+      kubeconfig: { type: 'string' },
+    },
+  });
+  const policyKey = values.policy?.split('/');
+  if (policyKey?.length !== 2 || !policyKey[0] || !policyKey[1]) throw new Error('--policy NAMESPACE/NAME is required');
+  if (values.registry === undefined) throw new Error('--registry is required');
+  const strategy = values.strategy;
+  if (strategy !== 'auto' && strategy !== 'byDigest' && strategy !== 'untagByTag')
+    throw new Error(`--strategy must be auto, byDigest or untagByTag, not ${JSON.stringify(strategy)}`);
+
+  const [{ loadKubeConfig }, { KubeClient }, { createLogger }, { runRetention }, { retentionPolicyResource }] = await Promise.all([
+    import('../kube-config.ts'),
+    import('../runtime/kube-client.ts'),
+    import('../log.ts'),
+    import('../retention/runner/run.ts'),
+    import('../retention/runner/policy-resource.ts'),
+  ]);
+  const log = createLogger({ name: 'dockyard-retention' }).child({ policy: values.policy });
+  const cluster = new KubeClient(loadKubeConfig(values.kubeconfig));
+  const [namespace, name] = policyKey as [string, string];
+  const object = await cluster.get<{ spec?: unknown; metadata?: { generation?: number } }>(retentionPolicyResource, { namespace, name });
+  const parsed = RetentionPolicySpec.safeParse(object.spec);
+  if (!parsed.success) throw new Error(`RetentionPolicy ${values.policy}: the spec cannot be read: ${describeIssues(parsed.error).replaceAll('\n', '; ')}`);
+  const credentials = values['credentials-dir'] === undefined ? undefined : await credentialsFromDirectory(values['credentials-dir']);
+  const registry = new RegistryClient({ url: values.registry, credentials, repositoryActions: ['pull', 'delete'] });
+  try {
+    const { summary, report } = await runRetention({
+      rules: parsed.data,
+      dryRun: parsed.data.dryRun,
+      registry,
+      registryHosts: values['registry-host'].length > 0 ? values['registry-host'] : [new URL(values.registry).host],
+      cluster,
+      strategy,
+      log,
+    });
+    if (values['report-file'] !== undefined && report !== undefined) await writeFile(values['report-file'], JSON.stringify(report));
+    log.info(summary, 'retention run ended');
+    // The summary is the last line of output, for people and scripts reading the Job's log.
+    const line = JSON.stringify(summary);
+    process.stdout.write(`${line}\n`);
+    const terminationLog = values['termination-log'] ?? (existsSync('/dev/termination-log') ? '/dev/termination-log' : undefined);
+    // The Pod's termination message (4 KiB at most) is how the operator learns the outcome without reading logs.
+    if (terminationLog !== undefined) await writeFile(terminationLog, line.slice(0, 4096));
+    return summary.outcome === 'Failed' ? 1 : 0;
+  } finally {
+    await registry.close();
+  }
+}
+
+/** A mounted Secret's `username` and `password` files; the password never leaves this process. */
+async function credentialsFromDirectory(directory: string): Promise<BasicCredentials> {
+  const read = async (key: string) => (await readFile(join(directory, key), 'utf8')).trim();
+  return { username: await read('username'), password: await read('password') };
 }

@@ -7,9 +7,11 @@ export interface DeletionOutcome {
   done: number;
   alreadyGone: number;
   /** The first failure of each repository; its later requests were not sent, to keep the plan's order. */
-  failed: Array<{ request: DeletionRequest; error: string }>;
+  failed: Array<{ request: DeletionRequest; error: string; cause: unknown }>;
   /** Requests not sent because an earlier one of their repository failed. */
   skipped: number;
+  /** Manifests whose every request was carried out (a manifest with several tags takes several untag requests). */
+  manifestsDone: number;
 }
 
 /**
@@ -29,7 +31,9 @@ export async function carryOutDeletions(
     if (queue === undefined) byRepository.set(request.repository, [request]);
     else queue.push(request);
   }
-  const outcome: DeletionOutcome = { done: 0, alreadyGone: 0, failed: [], skipped: 0 };
+  const outcome: DeletionOutcome = { done: 0, alreadyGone: 0, failed: [], skipped: 0, manifestsDone: 0 };
+  const touched = new Set<string>();
+  const unfinished = new Set<string>();
   await Promise.all(
     [...byRepository.values()].map(async (queue) => {
       for (const [index, request] of queue.entries()) {
@@ -40,14 +44,17 @@ export async function carryOutDeletions(
               : await client.deleteManifest(request.repository, request.digest);
           if (result === 'deleted') outcome.done += 1;
           else outcome.alreadyGone += 1;
+          touched.add(`${request.repository}@${request.digest}`);
           options.onDone?.(outcome);
         } catch (error) {
-          outcome.failed.push({ request, error: errorMessage(error) });
+          outcome.failed.push({ request, error: errorMessage(error), cause: error });
           outcome.skipped += queue.length - index - 1;
+          for (const left of queue.slice(index)) unfinished.add(`${left.repository}@${left.digest}`);
           return;
         }
       }
     }),
   );
+  outcome.manifestsDone = [...touched].filter((digest) => !unfinished.has(digest)).length;
   return outcome;
 }

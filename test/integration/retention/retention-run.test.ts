@@ -1,0 +1,190 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { RetentionPolicySpec } from '../../../src/api/v1alpha1/retention-policy.ts';
+import { RegistryClient } from '../../../src/oci/client.ts';
+import { runRetention } from '../../../src/retention/runner/run.ts';
+import { KubeClient } from '../../../src/runtime/kube-client.ts';
+import { bundledDockyardMain } from '../../support/bundle.ts';
+import { installDockyardCrds } from '../../support/crds.ts';
+import { adminKubeConfig, createTestNamespace } from '../../support/kube.ts';
+import { buildImage } from '../../registry/images.ts';
+import { LocalRegistry } from '../../registry/local-registry.ts';
+import { RegistryPusher } from '../../registry/push.ts';
+
+const run = promisify(execFile);
+const day = 86_400_000;
+
+// `dockyard retention run` as the Job runs it, against the local control plane and a real
+// registry: what Pods and Deployments use survives, by tag and by digest; a cluster that cannot
+// be read, and the circuit breaker, delete nothing.
+describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
+  let registry: LocalRegistry;
+  let namespace: string;
+  let removeNamespace: () => Promise<void>;
+  let scratch: string;
+  const digests: Record<string, string> = {};
+  const now = Date.now();
+
+  const pushVersions = async (repository: string) => {
+    const pusher = new RegistryPusher(registry.url);
+    for (let version = 1; version <= 4; version++) {
+      digests[`${repository}:v${version}`] = await pusher.pushManifest(repository, buildImage({ created: new Date(now - (5 - version) * day) }), `v${version}`);
+    }
+  };
+  const tagsOf = async (repository: string) => {
+    const client = new RegistryClient({ url: registry.url });
+    try {
+      return (await client.allTags(repository)).sort();
+    } finally {
+      await client.close();
+    }
+  };
+  const policy = {
+    registryRef: { name: 'main' },
+    repositories: ['apps/**'],
+    schedule: '0 3 * * *',
+    rules: [{ tags: ['v*'], mostRecentlyPushed: 1 }],
+    minTagsPerRepository: 0,
+  };
+
+  beforeAll(async () => {
+    const kubeConfig = adminKubeConfig();
+    await installDockyardCrds(kubeConfig, 'dockyard-test');
+    ({ name: namespace, remove: removeNamespace } = await createTestNamespace(kubeConfig, 'retention-run'));
+    scratch = await mkdtemp(join(tmpdir(), 'dockyard-retention-run-'));
+    registry = await LocalRegistry.start({ flavor: 'distribution-3', binDir: inject('binDir') });
+    await pushVersions('apps/api');
+    const image = (tagOrDigest: string) => `${registry.host}/apps/api${tagOrDigest}`;
+    // v1 runs in a Pod by tag; v2 is in a Deployment's template by digest; v4 is the newest.
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
+      namespace,
+      body: { metadata: { name: 'api-v1' }, spec: { containers: [{ name: 'api', image: image(':v1') }] } },
+    });
+    await kubeConfig.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'api' },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { app: 'api' } },
+          template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: image(`@${digests['apps/api:v2']}`) }] } },
+        },
+      },
+    });
+    await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'dockyard.dev',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'retentionpolicies',
+      body: { apiVersion: 'dockyard.dev/v1alpha1', kind: 'RetentionPolicy', metadata: { name: 'keep-newest' }, spec: policy },
+    });
+  });
+
+  afterAll(async () => {
+    await registry?.stop();
+    await removeNamespace?.();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('deletes only what no rule keeps and nothing the cluster uses, and says so in its summary and report', async () => {
+    const terminationLog = join(scratch, 'termination-log');
+    const reportFile = join(scratch, 'report.json');
+    const { stdout } = await run(process.execPath, [
+      bundledDockyardMain(),
+      'retention',
+      'run',
+      '--policy',
+      `${namespace}/keep-newest`,
+      '--registry',
+      registry.url,
+      '--kubeconfig',
+      inject('kubeconfig'),
+      '--report-file',
+      reportFile,
+      '--termination-log',
+      terminationLog,
+    ]);
+    expect(await tagsOf('apps/api')).toEqual(['v1', 'v2', 'v4']);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ outcome: 'Succeeded', dryRun: false, deleted: 1, protected: 2 });
+    expect(JSON.parse(await readFile(terminationLog, 'utf8'))).toEqual(summary);
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as {
+      repositories: Array<{ manifests: Array<{ digest: string; reasons: Array<{ kind: string; usedBy?: string }> }> }>;
+    };
+    const reasonsOf = (digest: string) => report.repositories[0]!.manifests.find((manifest) => manifest.digest === digest)!.reasons;
+    expect(JSON.stringify(reasonsOf(digests['apps/api:v1']!))).toContain(`Pod ${namespace}/api-v1`);
+    expect(JSON.stringify(reasonsOf(digests['apps/api:v2']!))).toContain(`Deployment ${namespace}/api`);
+
+    // A second run finds nothing more to delete.
+    const second = await run(process.execPath, [
+      bundledDockyardMain(),
+      'retention',
+      'run',
+      '--policy',
+      `${namespace}/keep-newest`,
+      '--registry',
+      registry.url,
+      '--kubeconfig',
+      inject('kubeconfig'),
+      '--termination-log',
+      terminationLog,
+    ]);
+    expect(JSON.parse(second.stdout.trim().split('\n').at(-1)!)).toMatchObject({ outcome: 'Succeeded', deleted: 0 });
+  });
+
+  it('aborts without reading the registry when the cluster cannot be read, and deletes nothing', async () => {
+    await pushVersions('apps/worker');
+    // The administrator's credentials, impersonating a user that no RBAC rule mentions.
+    const kubeconfig = parse(await readFile(inject('kubeconfig'), 'utf8')) as { users: Array<{ user: Record<string, unknown> }> };
+    for (const { user } of kubeconfig.users) user['as'] = 'dockyard-without-rbac';
+    const file = join(scratch, 'no-rbac.kubeconfig');
+    await writeFile(file, stringify(kubeconfig));
+    const config = new KubeConfig();
+    config.loadFromFile(file);
+    const client = new RegistryClient({ url: registry.url, repositoryActions: ['pull', 'delete'] });
+    try {
+      const { summary } = await runRetention({
+        rules: RetentionPolicySpec.parse(policy),
+        dryRun: false,
+        registry: client,
+        registryHosts: [registry.host],
+        cluster: new KubeClient(config),
+        strategy: 'auto',
+        log: pino({ level: 'silent' }),
+      });
+      expect(summary).toMatchObject({ outcome: 'Aborted', deleted: 0 });
+      expect(summary.message).toMatch(/^could not list pods across the cluster, so what is in use is unknown; nothing was deleted/);
+      expect(client.requestCounts()['manifest-get'] ?? 0).toBe(0);
+    } finally {
+      await client.close();
+    }
+    expect(await tagsOf('apps/worker')).toEqual(['v1', 'v2', 'v3', 'v4']);
+  });
+
+  it('deletes nothing when the plan exceeds maxDeletionsPerRun', async () => {
+    const client = new RegistryClient({ url: registry.url, repositoryActions: ['pull', 'delete'] });
+    try {
+      const { summary } = await runRetention({
+        rules: RetentionPolicySpec.parse({ ...policy, repositories: ['apps/worker'], maxDeletionsPerRun: 2 }),
+        dryRun: false,
+        registry: client,
+        registryHosts: [registry.host],
+        cluster: new KubeClient(adminKubeConfig()),
+        strategy: 'auto',
+        log: pino({ level: 'silent' }),
+      });
+      expect(summary).toMatchObject({ outcome: 'Aborted', deleted: 0 });
+      expect(summary.message).toBe('would delete 3 manifests, more than maxDeletionsPerRun (2): nothing is deleted');
+    } finally {
+      await client.close();
+    }
+    expect(await tagsOf('apps/worker')).toEqual(['v1', 'v2', 'v3', 'v4']);
+  });
+});
