@@ -23,7 +23,7 @@ export const retentionUsage = `dockyard retention run --policy NAMESPACE/NAME --
       --registry-host HOST     a name images reference the registry by (repeat: Service forms, localhost:PORT, ingress)
       --credentials-dir DIR    a mounted Secret with username and password files (the maintainer identity)
       --strategy S             auto (default: untag by tag, by digest where refused), byDigest or untagByTag
-      --report-file FILE       write the full report (JSON) there; the summary always goes to stdout
+      --report-file FILE       write the full report (JSON) there; the summary is the last log line
       --termination-log FILE   write the summary there too (default /dev/termination-log when it exists)
   dockyard retention plan --registry URL --policy FILE [flags]
       Preview what a RetentionPolicy would delete from a registry, deleting nothing. No cluster needed.
@@ -191,10 +191,9 @@ async function runCommand(args: string[]): Promise<number> {
       log,
     });
     if (values['report-file'] !== undefined && report !== undefined) await writeFile(values['report-file'], JSON.stringify(report));
+    // The last log line carries the summary, for people and scripts reading the Job's log.
     log.info(summary, 'retention run ended');
-    // The summary is the last line of output, for people and scripts reading the Job's log.
     const line = JSON.stringify(summary);
-    process.stdout.write(`${line}\n`);
     const terminationLog = values['termination-log'] ?? (existsSync('/dev/termination-log') ? '/dev/termination-log' : undefined);
     // The Pod's termination message (4 KiB at most) is how the operator learns the outcome without reading logs.
     if (terminationLog !== undefined) await writeFile(terminationLog, line.slice(0, 4096));

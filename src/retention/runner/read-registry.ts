@@ -88,11 +88,26 @@ async function manifestSnapshot(client: RegistryClient, repository: string, mani
 async function createdTime(client: RegistryClient, repository: string, manifest: Manifest, needed: boolean): Promise<{ created?: number }> {
   const annotated = parseTime(manifest.content.annotations?.[createdAnnotation]);
   if (annotated !== undefined) return { created: annotated };
+  if (needed && isIndexMediaType(manifest.mediaType)) return indexCreatedTime(client, repository, manifest);
   const config = manifest.content.config;
   // Indexes and artifacts without an image config have no created time to read.
   if (!needed || config === undefined || !imageConfigTypes.has(config.mediaType)) return {};
   const read = parseTime((await client.getConfig(repository, config.digest)).created);
   return read === undefined ? {} : { created: read };
+}
+
+/**
+ * An index has no config of its own: its build time is that of its newest platform image, read
+ * from each child (a manifest GET and a config GET per platform, only when no push record and no
+ * annotation tells). Without it, a multi-arch image could never be ranked, and so never deleted.
+ */
+async function indexCreatedTime(client: RegistryClient, repository: string, index: Manifest): Promise<{ created?: number }> {
+  const children = (index.content.manifests ?? []).filter((child) => !isIndexMediaType(child.mediaType));
+  const times = await Promise.all(
+    children.map(async (child) => (await createdTime(client, repository, await client.getManifest(repository, child.digest), true)).created),
+  );
+  const known = times.filter((time): time is number => time !== undefined);
+  return known.length === 0 ? {} : { created: Math.max(...known) };
 }
 
 function parseTime(text: string | undefined): number | undefined {
