@@ -189,6 +189,11 @@ const ExternalRegistry = z.strictObject({
     'Secret with the keys username and password that Dockyard uses and hands out; anonymous when omitted. Dockyard reads it again at each look (every 5 minutes while Ready, every 30 s while not).',
   ),
   caBundleRef: KeyReference.optional().describe('PEM bundle of the certificate authorities the registry certificate chains to, when not a public one.'),
+  retentionCredentialsSecretRef: SecretReference.optional().describe(
+    'Secret with the keys username and password of an identity that may delete, used only by retention runs and never handed out. ' +
+      'The credentials in credentialsSecretRef are fanned out to other namespaces, so they must not be what deletes images. ' +
+      'Without this field, retention on the registry deletes only where it allows anonymous deletes; each report says which identity it used.',
+  ),
 });
 
 /** The fields that configure a registry Dockyard runs; none of them means anything for an external one. */
