@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RegistryClient } from '../../oci/client.ts';
 import { DeleteByTagUnsupportedError } from '../../oci/errors.ts';
+import { errorMessage } from '../../runtime/errors.ts';
 import type { KubeClient } from '../../runtime/kube-client.ts';
 import { deletionRequests, planDeletions, type DeletionStrategy } from '../deletion-plan.ts';
 import { evaluate, policySelects, type RetentionRules } from '../evaluate.ts';
@@ -71,11 +72,17 @@ export async function runRetention(input: RetentionRunInput): Promise<{ summary:
     }
   }
 
-  const snapshot = await readRegistrySnapshot(input.registry, {
-    selects: policySelects(input.rules),
-    needCreatedTimes: true,
-    onProgress: throttled((progress) => input.log.info(progress, 'reading the registry'), 10_000),
-  });
+  let snapshot: Awaited<ReturnType<typeof readRegistrySnapshot>>;
+  try {
+    snapshot = await readRegistrySnapshot(input.registry, {
+      selects: policySelects(input.rules),
+      needCreatedTimes: true,
+      onProgress: throttled((progress) => input.log.info(progress, 'reading the registry'), 10_000),
+    });
+  } catch (error) {
+    // Nothing is decided from half a registry: no deletion, and the reason in the summary.
+    return finish({ outcome: 'Failed', message: `could not read the registry, so nothing was decided or deleted: ${errorMessage(error)}`, ...noCounts });
+  }
   const evaluation = evaluate(snapshot, input.rules, inUse, now());
   const report = retentionReport(evaluation);
   const counts = {

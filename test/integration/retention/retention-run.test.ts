@@ -179,6 +179,26 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
     expect(await tagsOf('apps/worker')).toEqual(['v1', 'v2', 'v3', 'v4']);
   });
 
+  it('fails with a clear message, deciding and deleting nothing, when the registry cannot be reached', async () => {
+    const unreachable = new RegistryClient({ url: 'http://127.0.0.1:9', repositoryActions: ['pull', 'delete'], retry: { maxAttempts: 2, baseDelayMs: 10 } });
+    try {
+      const { summary, report } = await runRetention({
+        rules: RetentionPolicySpec.parse({ ...policy, keepInUse: false }),
+        dryRun: false,
+        registry: unreachable,
+        registryHosts: ['127.0.0.1:9'],
+        cluster: undefined,
+        strategy: 'auto',
+        log: pino({ level: 'silent' }),
+      });
+      expect(summary).toMatchObject({ outcome: 'Failed', deleted: 0, evaluated: 0 });
+      expect(summary.message).toMatch(/^could not read the registry, so nothing was decided or deleted: .*127\.0\.0\.1:9/);
+      expect(report).toBeUndefined();
+    } finally {
+      await unreachable.close();
+    }
+  });
+
   it('deletes nothing when the plan exceeds maxDeletionsPerRun', async () => {
     const client = new RegistryClient({ url: registry.url, repositoryActions: ['pull', 'delete'] });
     try {
