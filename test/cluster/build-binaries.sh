@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, etcd, kwok, registry) and helm (to render the chart) from their Go modules, pinned by the wrapper modules under
+# kube-scheduler, etcd, kwok, registry), the real node's (kubelet, kube-proxy, coredns) and helm
+# (to render the chart) from their Go modules, pinned by the wrapper modules under
 # test/cluster/go/. Each lands in $DOCKYARD_CACHE/bin/<tool>-<version>/, outside the clone, so a
 # machine builds a version once. Prints the directory that holds every binary on its last line.
 set -euo pipefail
@@ -48,7 +49,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   kube_ldflags+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$kube_minor"
   kube_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
 done
-for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
   build "$cmd" kubernetes "k8s.io/kubernetes/cmd/$cmd" "$kube_version" "$kube_ldflags"
 done
 
@@ -61,6 +62,9 @@ build kwok kwok sigs.k8s.io/kwok/cmd/kwok "$kwok_version" \
 registry_version=$(module_version "$here/go/registry" github.com/distribution/distribution/v3)
 build registry registry github.com/distribution/distribution/v3/cmd/registry "$registry_version" \
   "-X github.com/distribution/distribution/v3/version.version=$registry_version"
+
+coredns_version=$(module_version "$here/go/coredns" github.com/coredns/coredns)
+build coredns coredns . "$coredns_version" "-X github.com/coredns/coredns/coremain.GitCommit=$coredns_version"
 
 helm_version=$(module_version "$here/go/helm" helm.sh/helm/v3)
 build helm helm helm.sh/helm/v3/cmd/helm "$helm_version" \

@@ -1,10 +1,13 @@
 //go:build tools
 
-// Package tools pins the control-plane commands so `go mod tidy` keeps their dependencies.
+// Package tools pins the control-plane commands, and the real node's kubelet and kube-proxy, so
+// `go mod tidy` keeps their dependencies.
 package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
