@@ -1,5 +1,8 @@
 # The operator image: `dockyard operator`, the registry Pod's `dockyard auth-server`, the node
 # proxy, and later `dockyard retention run` for the retention CronJobs. Build: make image.
+# Without Docker, `make images` assembles the same image (Node 24 and the libraries it links,
+# /app/package.json, /app/dist/dockyard, user 65532, this entrypoint and command) as an OCI
+# archive: test/cluster/images/local-images.ts. Keep the two in step.
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./

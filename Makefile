@@ -29,11 +29,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 deps: node_modules/.package-lock.json ## Install npm dependencies (npm ci).
 
 .PHONY: tools
-tools: ## Install the Debian packages the tests need (openssl, docker-registry).
+tools: ## Install the Debian packages the tests need (openssl, docker-registry; containerd & co. for the real node where possible).
 	test/tools/ensure-debian-packages.sh $(DEBIAN_PACKAGES)
+	test/tools/ensure-real-node-packages.sh
 
 .PHONY: binaries
-binaries: ## Build kube-apiserver, controller-manager, scheduler, etcd, kwok and registry (cached).
+binaries: ## Build the control plane's and the real node's binaries, registry and helm (cached).
 	@bash test/cluster/build-binaries.sh >/dev/null
 
 # The operator ships as an esbuild bundle (`npm run build`, also in the Dockerfile), not as tsc
@@ -78,10 +79,19 @@ test-unit: deps ## Fast tests of pure logic.
 test-integration: deps tools build ## Tests against a real local control plane and registry (the operator as bundled).
 	DOCKYARD_BIN_DIR=$$(bash test/cluster/build-binaries.sh) npx vitest run --project integration
 
+# The real node's tests: its lifecycle (a Pod runs; SIGKILL of the launcher leaves the host clean),
+# then the e2e group against a cluster whose Pods really run. Each project starts its own real
+# node, and a machine has one at a time, so they run one after the other. Where the machine cannot
+# run a real node, every test is skipped with the reason.
+.PHONY: test-e2e
+test-e2e: deps tools build ## Tests on the real node: its lifecycle, then Dockyard installed with Helm from the local image.
+	DOCKYARD_BIN_DIR=$$(bash test/cluster/build-binaries.sh) npx vitest run --project real-node
+	DOCKYARD_BIN_DIR=$$(bash test/cluster/build-binaries.sh) npx vitest run --project e2e
+
 .PHONY: test
 test: ## Everything CI runs: install, type-check, lint, unit and integration tests.
 	@started=$$(date +%s); \
-	$(MAKE) --no-print-directory deps tools binaries typecheck lint test-unit test-integration; \
+	$(MAKE) --no-print-directory deps tools binaries typecheck lint test-unit test-integration test-e2e; \
 	echo "full test run took $$(( $$(date +%s) - started ))s"
 
 .PHONY: cluster-up
@@ -92,14 +102,22 @@ cluster-up: deps binaries ## Start the local control plane in the background; pr
 cluster-down: ## Stop the local control plane.
 	@$(CLUSTER_CLI) down
 
+.PHONY: images
+images: build binaries ## Assemble the local OCI images (registry, Dockyard, pause, busybox) without Docker; import them into the running real node.
+	@node test/cluster/images/cli.ts --out .cache/images
+
+# With a real node (root, the Debian packages installable: `make tools`), the cluster's Pods run
+# for real, from the local images (`dockyard:dev`, `registry:3.0.0`), so the Registries you apply
+# serve. Otherwise `cluster-up` says why it fell back to kwok Nodes, where Pods only pretend.
 .PHONY: dev
 dev: build binaries ## Run the operator against the local control plane (or $KUBECONFIG when set).
-	@if [[ -z "$${KUBECONFIG:-}" ]]; then eval "$$($(CLUSTER_CLI) up)"; fi; \
+	@test/tools/ensure-real-node-packages.sh; \
+	if [[ -z "$${KUBECONFIG:-}" ]]; then eval "$$($(CLUSTER_CLI) up)"; fi; \
 	if compgen -G 'crds/*.yaml' >/dev/null; then kubectl apply --server-side -f crds/ >/dev/null; fi; \
 	echo "cluster: KUBECONFIG=$$KUBECONFIG"; \
 	echo "  in another shell:  export KUBECONFIG=$$KUBECONFIG; kubectl get nodes; kubectl apply -f manifests/samples/"; \
 	echo "  stop the cluster:  make cluster-down"; \
-	exec $(DOCKYARD) operator --health-addr 127.0.0.1:8081
+	exec $(DOCKYARD) operator --health-addr 127.0.0.1:8081 --image docker.io/library/dockyard:dev
 
 .PHONY: bench
 bench: build binaries ## Run the benchmarks under bench/ and print their figures.

@@ -28,6 +28,30 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Starts and kills control planes with the machine's one real node: alone, one file at a
+        // time, never beside the e2e project (which holds the real node for its whole run).
+        test: {
+          name: 'real-node',
+          include: ['test/real-node/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        // Dockyard installed with Helm from the local image, on a cluster whose Pods really run.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/e2e/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

@@ -1,5 +1,7 @@
 // The local control plane as a long-lived developer cluster: `up` starts it in the background
-// (or reuses a running one) and prints the KUBECONFIG to export; `down` stops it.
+// (or reuses a running one) and prints the KUBECONFIG to export; `down` stops it. Where the
+// machine allows (root, Debian's containerd and CNI plugins), it has a real node that Pods run on
+// (the kwok Nodes are tainted); DOCKYARD_REAL_NODE=0 asks for kwok Nodes only.
 //   node test/cluster/cli.ts up|down|status [--state FILE]
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,16 @@ interface ClusterState {
   kubeconfig: string;
   server: string;
   workDir: string;
+  /** The real node's name, or why there is none. */
+  realNode?: string;
+  realNodeUnavailable?: string;
+  /** The real node's containerd, for `make images` to import into. */
+  containerdSocket?: string;
+}
+
+function describeNodes(state: ClusterState): string {
+  if (state.realNode) return `real node ${state.realNode} runs Pods (kwok Nodes are tainted)`;
+  return `kwok Nodes only, Pods never really run: ${state.realNodeUnavailable ?? 'DOCKYARD_REAL_NODE=0'}`;
 }
 
 const { positionals, values } = parseArgs({
@@ -42,7 +54,7 @@ async function up(): Promise<number> {
   const existing = readState();
   if (existing && alive(existing.pid)) {
     process.stdout.write(`export KUBECONFIG=${existing.kubeconfig}\n`);
-    process.stderr.write(`reusing the local control plane at ${existing.server} (pid ${existing.pid})\n`);
+    process.stderr.write(`reusing the local control plane at ${existing.server} (pid ${existing.pid}); ${describeNodes(existing)}\n`);
     return 0;
   }
   rmSync(stateFile, { force: true });
@@ -54,12 +66,13 @@ async function up(): Promise<number> {
   });
   closeSync(log);
   child.unref();
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     const state = readState();
     if (state) {
       process.stdout.write(`export KUBECONFIG=${state.kubeconfig}\n`);
       process.stderr.write(`local control plane running at ${state.server} (pid ${state.pid}); stop it with make cluster-down\n`);
+      process.stderr.write(`${describeNodes(state)}\n`);
       return 0;
     }
     if (child.exitCode !== null || !alive(child.pid ?? -1)) break;
@@ -70,8 +83,16 @@ async function up(): Promise<number> {
 }
 
 async function serve(): Promise<number> {
-  const plane = await LocalControlPlane.start({ binDir: await controlPlaneBinDir() });
-  const state: ClusterState = { pid: process.pid, kubeconfig: plane.kubeconfigPath, server: plane.server, workDir: plane.workDir };
+  const wantRealNode = process.env['DOCKYARD_REAL_NODE'] !== '0';
+  const plane = await LocalControlPlane.start({ binDir: await controlPlaneBinDir(), ...(wantRealNode ? { realNode: 'preferred' as const } : {}) });
+  const state: ClusterState = {
+    pid: process.pid,
+    kubeconfig: plane.kubeconfigPath,
+    server: plane.server,
+    workDir: plane.workDir,
+    ...(plane.realNode ? { realNode: plane.realNode.name, containerdSocket: plane.realNode.containerdSocket } : {}),
+    ...(plane.realNodeUnavailable ? { realNodeUnavailable: plane.realNodeUnavailable } : {}),
+  };
   // `up` polls this file: a rename makes it appear whole, never half-written.
   writeFileSync(`${stateFile}.tmp`, JSON.stringify(state, null, 2));
   renameSync(`${stateFile}.tmp`, stateFile);
@@ -107,7 +128,7 @@ async function down(): Promise<number> {
 function status(): number {
   const state = readState();
   if (state && alive(state.pid)) {
-    process.stdout.write(`running: ${state.server} pid=${state.pid} KUBECONFIG=${state.kubeconfig}\n`);
+    process.stdout.write(`running: ${state.server} pid=${state.pid} KUBECONFIG=${state.kubeconfig}\n${describeNodes(state)}\n`);
     return 0;
   }
   process.stdout.write('not running\n');

@@ -4,7 +4,13 @@ import { hostPathProvisionerName } from './volume-provisioner.ts';
 
 export const defaultStorageClassName = 'standard';
 
-export function fakeNode(name: string): V1Node {
+/**
+ * With a real node in `make dev`, the kwok Nodes carry this taint so that what a newcomer applies
+ * runs on the real node, where it really serves; DaemonSets that tolerate everything still land.
+ */
+export const fakeNodeTaint = { key: 'dockyard.dev/fake-node', value: 'true', effect: 'NoSchedule' } as const;
+
+export function fakeNode(name: string, options: { tainted?: boolean } = {}): V1Node {
   const resources = { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '200Gi' };
   return {
     apiVersion: 'v1',
@@ -20,6 +26,7 @@ export function fakeNode(name: string): V1Node {
       },
       annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
     },
+    ...(options.tainted ? { spec: { taints: [fakeNodeTaint] } } : {}),
     status: {
       capacity: resources,
       allocatable: resources,
@@ -58,10 +65,13 @@ export function defaultStorageClass(): V1StorageClass {
   };
 }
 
-export async function createClusterObjects(kubeConfig: KubeConfig, nodeCount: number): Promise<string[]> {
+export async function createClusterObjects(kubeConfig: KubeConfig, nodeCount: number, options: { taintFakeNodes?: boolean } = {}): Promise<string[]> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const storage = kubeConfig.makeApiClient(StorageV1Api);
   const names = Array.from({ length: nodeCount }, (_, i) => `kwok-node-${i}`);
-  await Promise.all([...names.map((name) => core.createNode({ body: fakeNode(name) })), storage.createStorageClass({ body: defaultStorageClass() })]);
+  await Promise.all([
+    ...names.map((name) => core.createNode({ body: fakeNode(name, { tainted: options.taintFakeNodes }) })),
+    storage.createStorageClass({ body: defaultStorageClass() }),
+  ]);
   return names;
 }

@@ -14,8 +14,12 @@ export interface ClusterLayout {
     scheduler: number;
     kwok: number;
   };
+  /** Where kube-apiserver listens: loopback, or with a real node the Pod bridge's gateway, which Pods can reach. */
+  apiServerAddress: string;
   caFile: string;
   caKeyFile: string;
+  /** The apiserver's client certificate towards kubelets (logs, exec, port-forward). */
+  kubeletClientCert: { certFile: string; keyFile: string };
   apiServerCert: { certFile: string; keyFile: string };
   serviceAccountKey: { privateKeyFile: string; publicKeyFile: string };
   kubeconfigs: { controllerManager: string; scheduler: string; kwok: string };
@@ -63,8 +67,9 @@ export function apiServerCommand(layout: ClusterLayout): ComponentCommand {
     command: join(layout.binDir, 'kube-apiserver'),
     args: [
       `--etcd-servers=http://127.0.0.1:${layout.ports.etcdClient}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${layout.apiServerAddress}`,
+      // The `kubernetes` Service's endpoint: in-cluster clients on the real node reach it here.
+      `--advertise-address=${layout.apiServerAddress}`,
       `--secure-port=${layout.ports.apiServer}`,
       `--tls-cert-file=${layout.apiServerCert.certFile}`,
       `--tls-private-key-file=${layout.apiServerCert.keyFile}`,
@@ -75,6 +80,10 @@ export function apiServerCommand(layout: ClusterLayout): ComponentCommand {
       `--service-cluster-ip-range=${serviceClusterIpRange}`,
       '--authorization-mode=Node,RBAC',
       '--allow-privileged=true',
+      `--kubelet-client-certificate=${layout.kubeletClientCert.certFile}`,
+      `--kubelet-client-key=${layout.kubeletClientCert.keyFile}`,
+      // The real node's name resolves nowhere; its InternalIP (the bridge gateway) does.
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
       // Writes are audited with their user, so tests can attribute requests to one identity.
       `--audit-policy-file=${layout.auditPolicyFile}`,
       `--audit-log-path=${layout.auditLogFile}`,

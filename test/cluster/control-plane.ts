@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { eventually } from '../support/eventually.ts';
 import { CertificateAuthority, createServiceAccountSigningKey, fileSafe } from './certificates.ts';
@@ -12,6 +14,7 @@ import {
   auditPolicy,
   controllerManagerCommand,
   etcdCommand,
+  fakeNodeSelector,
   kubernetesServiceIp,
   kwokCommand,
   kwokConfiguration,
@@ -20,15 +23,29 @@ import {
   type ComponentCommand,
   type ComponentName,
 } from './components.ts';
+import { buildLocalImages } from './images/local-images.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freeLoopbackPorts } from './ports.ts';
 import { ManagedProcess, ProcessRegistry } from './processes.ts';
 import { HostPathProvisioner } from './volume-provisioner.ts';
+import { podNetwork } from './real-node/constants.ts';
+import { acquireHostLock, releaseHostLock } from './real-node/host-lock.ts';
+import { realNodeUnsupportedReason } from './real-node/host-support.ts';
+import { RealNode } from './real-node/real-node.ts';
+
+const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface ControlPlaneOptions {
   /** Directory holding kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok. */
   binDir: string;
   nodeCount?: number;
+  /**
+   * Add one real node (containerd, kubelet, kube-proxy, CoreDNS) beside the kwok Nodes where this
+   * machine allows it; otherwise go on with kwok only and say why in realNodeUnavailable.
+   * 'tainted': only Pods that tolerate realNodeTaint run there (the test suite). 'preferred':
+   * the kwok Nodes are tainted instead, so ordinary Pods run for real (`make dev`).
+   */
+  realNode?: 'tainted' | 'preferred';
   /** Where progress lines go; stderr by default. */
   log?: (message: string) => void;
 }
@@ -46,12 +63,19 @@ export class LocalControlPlane {
   readonly nodeNames: string[] = [];
   /** Seconds from start() to a cluster that schedules and runs Pods. */
   startupSeconds = 0;
+  /** The real node, when one was asked for and this machine could run it. */
+  realNode: RealNode | undefined;
+  /** Why no real node runs although one was asked for. */
+  realNodeUnavailable: string | undefined;
+  /** Seconds the real node took from containerd's start to Ready (with CoreDNS and kube-proxy). */
+  realNodeStartupSeconds = 0;
 
   private readonly layout: ClusterLayout;
   private readonly ca: CertificateAuthority;
   private readonly processes = new Map<ComponentName, ManagedProcess>();
   private readonly registry: ProcessRegistry;
   private provisioner: HostPathProvisioner | undefined;
+  private holdsRealNodeLock = false;
   private readonly exitHandler = (): void => this.registry.killAllNow();
 
   private constructor(layout: ClusterLayout, ca: CertificateAuthority, kubeconfigPath: string) {
@@ -59,7 +83,7 @@ export class LocalControlPlane {
     this.ca = ca;
     this.workDir = layout.workDir;
     this.kubeconfigPath = kubeconfigPath;
-    this.server = `https://127.0.0.1:${layout.ports.apiServer}`;
+    this.server = `https://${layout.apiServerAddress}:${layout.ports.apiServer}`;
     this.auditLogFile = layout.auditLogFile;
     this.registry = new ProcessRegistry(join(layout.workDir, 'process-groups'), layout.workDir);
   }
@@ -73,11 +97,22 @@ export class LocalControlPlane {
     await Promise.all([mkdir(pkiDir), mkdir(logDir), mkdir(join(workDir, 'volumes'))]);
 
     const [etcdClient, etcdPeer, apiServer, controllerManager, scheduler, kwok] = await freeLoopbackPorts(6);
+    let realNodeUnavailable: string | undefined;
+    if (options.realNode !== undefined) {
+      realNodeUnavailable = await realNodeUnsupportedReason(options.binDir);
+      if (realNodeUnavailable === undefined) {
+        const lock = await acquireHostLock();
+        if (!lock.acquired) realNodeUnavailable = lock.reason;
+      }
+      if (realNodeUnavailable !== undefined) log(`no real node, kwok Nodes only: ${realNodeUnavailable}`);
+    }
+    const withRealNode = options.realNode !== undefined && realNodeUnavailable === undefined;
+    const apiServerAddress = withRealNode ? podNetwork.gateway : '127.0.0.1';
     const ca = await CertificateAuthority.create(pkiDir);
-    const [apiServerCert, serviceAccountKey, admin, controllerManagerClient, schedulerClient, kwokClient] = await Promise.all([
+    const [apiServerCert, serviceAccountKey, admin, controllerManagerClient, schedulerClient, kwokClient, kubeletClientCert] = await Promise.all([
       ca.issueServing('kube-apiserver', {
         dns: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-        ips: ['127.0.0.1', kubernetesServiceIp],
+        ips: ['127.0.0.1', podNetwork.gateway, kubernetesServiceIp],
       }),
       createServiceAccountSigningKey(pkiDir),
       ca.issueClient('dockyard-test-admin', ['system:masters']),
@@ -86,8 +121,9 @@ export class LocalControlPlane {
       // kwok writes Node and Pod status like a kubelet; it gets its own name so audit logs
       // can tell its writes from the operator's.
       ca.issueClient('kwok', ['system:masters']),
+      ca.issueClient('kube-apiserver-kubelet-client', ['system:masters']),
     ]);
-    const server = `https://127.0.0.1:${apiServer}`;
+    const server = `https://${apiServerAddress}:${apiServer}`;
     const kubeconfig = (name: string, client: typeof admin, user: string) =>
       writeKubeconfig(join(workDir, `${name}.kubeconfig`), server, ca.certFile, client, user);
     const [adminKubeconfig, controllerManagerKubeconfig, schedulerKubeconfig, kwokKubeconfig] = await Promise.all([
@@ -103,8 +139,10 @@ export class LocalControlPlane {
       pkiDir,
       logDir,
       ports: { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiServer: apiServer!, controllerManager: controllerManager!, scheduler: scheduler!, kwok: kwok! },
+      apiServerAddress,
       caFile: ca.certFile,
       caKeyFile: ca.keyFile,
+      kubeletClientCert,
       apiServerCert,
       serviceAccountKey,
       kubeconfigs: { controllerManager: controllerManagerKubeconfig, scheduler: schedulerKubeconfig, kwok: kwokKubeconfig },
@@ -115,8 +153,10 @@ export class LocalControlPlane {
     await Promise.all([writeFile(layout.auditPolicyFile, auditPolicy), writeFile(layout.kwokConfigFile, kwokConfiguration)]);
 
     const plane = new LocalControlPlane(layout, ca, adminKubeconfig);
+    plane.realNodeUnavailable = realNodeUnavailable;
+    plane.holdsRealNodeLock = withRealNode;
     try {
-      await plane.boot(options.nodeCount ?? 2);
+      await plane.boot(options.nodeCount ?? 2, withRealNode ? options.realNode : undefined);
     } catch (error) {
       await plane.stop({ keepWorkDir: true });
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n(logs kept in ${logDir})`);
@@ -126,16 +166,32 @@ export class LocalControlPlane {
     return plane;
   }
 
-  private async boot(nodeCount: number): Promise<void> {
+  private async boot(nodeCount: number, realNode: 'tainted' | 'preferred' | undefined): Promise<void> {
     this.registry.armReaper();
     process.once('exit', this.exitHandler);
+    // The bridge carries the apiserver's address, so it comes first.
+    if (realNode !== undefined) this.realNode = await RealNode.prepareHost(join(this.workDir, 'node'), this.registry);
+    const images = realNode !== undefined ? this.buildImages() : undefined;
 
     await this.startComponent('etcd');
     await this.startComponent('kube-apiserver');
     await Promise.all([this.startComponent('kube-controller-manager'), this.startComponent('kube-scheduler'), this.startComponent('kwok')]);
 
     const kubeConfig = this.kubeConfig();
-    this.nodeNames.push(...(await createClusterObjects(kubeConfig, nodeCount)));
+    this.nodeNames.push(...(await createClusterObjects(kubeConfig, nodeCount, { taintFakeNodes: realNode === 'preferred' })));
+    if (this.realNode !== undefined && images !== undefined) {
+      const started = performance.now();
+      await this.realNode.start({
+        binDir: this.layout.binDir,
+        logDir: this.layout.logDir,
+        ca: this.ca,
+        server: this.server,
+        images: await images,
+        kubeConfig,
+        preferred: realNode === 'preferred',
+      });
+      this.realNodeStartupSeconds = (performance.now() - started) / 1000;
+    }
     this.provisioner = new HostPathProvisioner(kubeConfig, join(this.workDir, 'volumes'));
     this.provisioner.start();
 
@@ -143,7 +199,8 @@ export class LocalControlPlane {
     await eventually(
       async () => {
         const nodes = await core.listNode();
-        return nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === nodeCount;
+        const fake = nodes.items.filter((n) => n.metadata?.labels?.[fakeNodeSelector.key] === fakeNodeSelector.value);
+        return fake.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === nodeCount;
       },
       { what: 'kwok to report every fake Node Ready', timeoutMs: 60_000 },
     );
@@ -249,8 +306,20 @@ export class LocalControlPlane {
     return get(request, `${this.server}${path}`, { ca, cert, key });
   }
 
+  /** The images the real node runs without pulling; Dockyard's only once `make build` has bundled it. */
+  private buildImages() {
+    const distDir = join(repositoryRoot, 'dist', 'dockyard');
+    return buildLocalImages(join(this.workDir, 'images'), {
+      binDir: this.layout.binDir,
+      ...(existsSync(distDir) ? { distDir, nodeBinDir: dirname(process.execPath), packageJson: join(repositoryRoot, 'package.json') } : {}),
+    });
+  }
+
   async stop(options: { keepWorkDir?: boolean } = {}): Promise<void> {
     await this.provisioner?.stop();
+    // The real node goes while the apiserver still answers, so the kubelet can stop cleanly.
+    if (this.realNode !== undefined) await this.realNode.stop();
+    else if (this.holdsRealNodeLock) await releaseHostLock();
     // Reverse start order: the components that talk to the apiserver go first, etcd last.
     for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'] as const) {
       await this.processes.get(name)?.stop();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -95,18 +95,34 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 /**
  * Tracks the process groups a launcher started, in a file, and arms a reaper: a detached bash
  * (dash's kill builtin cannot signal a process group) that waits for the launcher to die by any means (including SIGKILL, which no exit handler sees)
- * and then kills every listed group and removes the work directory. A clean stop disarms it.
+ * and then kills every listed group, runs every registered cleanup script (what the real node
+ * changed on the host) and removes the work directory. A clean stop disarms it.
  */
 export class ProcessRegistry {
   private readonly pidFile: string;
+  private readonly cleanupFile: string;
   private readonly workDir: string;
   private readonly pids = new Set<number>();
+  private readonly cleanupScripts = new Set<string>();
   private reaperPid: number | undefined;
 
   constructor(pidFile: string, workDir: string) {
     this.pidFile = pidFile;
+    this.cleanupFile = `${pidFile}.cleanup`;
     this.workDir = workDir;
     writeFileSync(this.pidFile, '');
+    writeFileSync(this.cleanupFile, '');
+  }
+
+  /** A bash script the reaper runs after killing every group, before removing the work directory. */
+  addCleanupScript(path: string): void {
+    this.cleanupScripts.add(path);
+    writeFileSync(this.cleanupFile, [...this.cleanupScripts].join('\n'));
+  }
+
+  removeCleanupScript(path: string): void {
+    this.cleanupScripts.delete(path);
+    writeFileSync(this.cleanupFile, [...this.cleanupScripts].join('\n'));
   }
 
   add(pid: number): void {
@@ -123,6 +139,7 @@ export class ProcessRegistry {
     const script = [
       `while kill -0 ${ownerPid} 2>/dev/null; do sleep 1; done`,
       `for pgid in $(cat '${this.pidFile}' 2>/dev/null); do kill -KILL -- -"$pgid" 2>/dev/null; done`,
+      `while read -r script || [[ -n $script ]]; do [[ -f $script ]] && bash "$script"; done < '${this.cleanupFile}'`,
       `rm -rf '${this.workDir}'`,
     ].join('\n');
     const reaper = spawn('bash', ['-c', script], { detached: true, stdio: 'ignore' });
@@ -140,6 +157,8 @@ export class ProcessRegistry {
     for (const pid of this.pids) killGroup(pid, 'SIGKILL');
     this.pids.clear();
     this.persist();
+    for (const script of this.cleanupScripts) spawnSync('bash', [script], { stdio: 'ignore' });
+    this.cleanupScripts.clear();
   }
 
   private persist(): void {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, type KubeConfig, type V1PersistentVolume, type V1PersistentVolumeClaim } from '@kubernetes/client-node';
@@ -113,7 +113,11 @@ export class HostPathProvisioner {
     for (const claim of claims.items.filter(wantsVolume)) {
       const volume = volumeForClaim(claim, this.volumeRoot);
       if (existing.has(volume.metadata?.name)) continue;
-      await mkdir(volume.spec?.hostPath?.path ?? this.volumeRoot, { recursive: true });
+      const path = volume.spec?.hostPath?.path ?? this.volumeRoot;
+      await mkdir(path, { recursive: true });
+      // Writable by any user, as local-path provisioners make them: on the real node the
+      // registry runs as 65532, and fsGroup does not apply to hostPath volumes.
+      await chmod(path, 0o777);
       await this.core.createPersistentVolume({ body: volume });
     }
     for (const volume of volumes.items.filter(isReleasedVolume)) {

@@ -1,0 +1,184 @@
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localImageNames } from '../cluster/images/local-images.ts';
+import { eventually } from '../support/eventually.ts';
+import { e2eKubeConfig, e2eUnavailable, helm, kubectl, portForward, run } from './cluster.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const release = 'dockyard';
+const operatorNamespace = 'dockyard-system';
+const team = 'e2e-team';
+const consumer = 'e2e-consumer';
+const hostPort = 5055;
+
+interface RegistryStatus {
+  phase?: string;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+}
+
+describe.skipIf(e2eUnavailable !== undefined)(`Dockyard on a real node${e2eUnavailable ? ` (skipped: ${e2eUnavailable})` : ''}`, () => {
+  const kubeConfig = e2eUnavailable === undefined ? e2eKubeConfig() : undefined;
+  const core = () => kubeConfig!.makeApiClient(CoreV1Api);
+  const custom = () => kubeConfig!.makeApiClient(CustomObjectsApi);
+  const timings: string[] = [];
+  const timed = async <T>(what: string, action: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await action();
+    timings.push(`${what}: ${((performance.now() - started) / 1000).toFixed(1)}s`);
+    return result;
+  };
+
+  async function registryStatus(namespace: string, name: string): Promise<RegistryStatus> {
+    const object = (await custom().getNamespacedCustomObject({ group: 'dockyard.dev', version: 'v1alpha1', plural: 'registries', namespace, name })) as {
+      status?: RegistryStatus;
+    };
+    return object.status ?? {};
+  }
+
+  async function runPod(namespace: string, name: string, image: string, extra: Partial<V1Pod['spec']> = {}): Promise<string> {
+    await core().createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name },
+        spec: { containers: [{ name, image, command: ['/bin/sh', '-c', `echo ran-${name}; exec sleep 3600`] }], terminationGracePeriodSeconds: 1, ...extra },
+      },
+    });
+    return eventually(
+      async () => {
+        const log = await core().readNamespacedPodLog({ name, namespace });
+        return log.includes(`ran-${name}`) && log;
+      },
+      { what: `Pod ${namespace}/${name} to run ${image}`, timeoutMs: 120_000, intervalMs: 1_000 },
+    );
+  }
+
+  beforeAll(async () => {
+    await timed('helm install (operator Available, 2 replicas)', async () => {
+      await run(helm(), [
+        'install',
+        release,
+        join(root, 'charts/dockyard'),
+        '--kubeconfig',
+        inject('e2eKubeconfig')!,
+        '--namespace',
+        operatorNamespace,
+        '--create-namespace',
+        '--set',
+        'pullSecretSources={*}',
+        '--wait',
+        '--timeout',
+        '180s',
+      ]);
+    });
+    for (const name of [team, consumer])
+      await core().createNamespace({ body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } } });
+  });
+
+  afterAll(async () => {
+    process.stderr.write(`[e2e] ${timings.join('; ')}\n`);
+  });
+
+  it('installs the operator from the local image: two replicas, one leader', async () => {
+    const apps = kubeConfig!.makeApiClient(AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({ name: `${release}-operator`, namespace: operatorNamespace });
+    expect(deployment.status?.readyReplicas).toBe(2);
+    const { stdout } = await kubectl(['get', 'lease', '-n', operatorNamespace, 'dockyard-operator', '-o', 'jsonpath={.spec.holderIdentity}']);
+    expect(stdout).toMatch(new RegExp(`^${release}-operator-`));
+  });
+
+  it('runs a Registry on PVC storage that becomes Ready with real Pods', async () => {
+    await custom().createNamespacedCustomObject({
+      group: 'dockyard.dev',
+      version: 'v1alpha1',
+      plural: 'registries',
+      namespace: team,
+      body: {
+        apiVersion: 'dockyard.dev/v1alpha1',
+        kind: 'Registry',
+        metadata: { name: 'main', namespace: team },
+        spec: {
+          storage: { persistentVolumeClaim: { size: '1Gi' } },
+          pullSecrets: { namespaces: [consumer], serviceAccounts: ['default'] },
+          nodeAccess: { hostPort },
+        },
+      },
+    });
+    const status = await timed('Registry on PVC Ready', () =>
+      eventually(
+        async () => {
+          const current = await registryStatus(team, 'main');
+          return current.phase === 'Ready' && current;
+        },
+        { what: 'Registry main to become Ready', timeoutMs: 180_000, intervalMs: 1_000 },
+      ),
+    );
+    expect(status.phase).toBe('Ready');
+    const pods = await core().listNamespacedPod({ namespace: team, labelSelector: 'dockyard.dev/registry=main' });
+    const running = pods.items.filter((pod) => pod.spec?.nodeName === 'dockyard-real-node' && pod.status?.containerStatuses?.every((c) => c.ready));
+    expect(running.length).toBeGreaterThan(0);
+  });
+
+  it('takes a push with the push credentials through kubectl port-forward, and a Pod in another namespace pulls it through the node proxy', async () => {
+    const push = await core().readNamespacedSecret({ name: 'main-push', namespace: team });
+    const field = (key: string) => Buffer.from(push.data?.[key] ?? '', 'base64').toString();
+    const forward = await portForward(team, 'main-registry', 5000);
+    try {
+      await timed('skopeo push through port-forward', () =>
+        run('skopeo', [
+          'copy',
+          '--dest-tls-verify=false',
+          '--dest-creds',
+          `${field('username')}:${field('password')}`,
+          `oci-archive:${join(inject('e2eImagesDir')!, 'busybox-1.oci.tar')}`,
+          `docker://127.0.0.1:${forward.localPort}/e2e/busybox:pushed`,
+        ]),
+      );
+    } finally {
+      forward.stop();
+    }
+    await eventually(
+      () =>
+        core()
+          .readNamespacedSecret({ name: 'main-pull', namespace: consumer })
+          .then(() => true),
+      { what: 'the pull Secret fanned out' },
+    );
+    const log = await timed('Pod pulls localhost:PORT image via node proxy', () =>
+      runPod(consumer, 'via-node-proxy', `localhost:${hostPort}/e2e/busybox:pushed`),
+    );
+    expect(log).toContain('ran-via-node-proxy');
+  });
+
+  it('reports a Registry whose S3 Secret is missing as not Ready, saying why', async () => {
+    await custom().createNamespacedCustomObject({
+      group: 'dockyard.dev',
+      version: 'v1alpha1',
+      plural: 'registries',
+      namespace: team,
+      body: {
+        apiVersion: 'dockyard.dev/v1alpha1',
+        kind: 'Registry',
+        metadata: { name: 'no-bucket-keys', namespace: team },
+        spec: { storage: { s3: { bucket: 'nowhere', region: 'eu-central-1', credentialsSecretRef: { name: 'missing-s3' } } } },
+      },
+    });
+    const status = await eventually(
+      async () => {
+        const current = await registryStatus(team, 'no-bucket-keys');
+        return current.conditions?.some((c) => c.type === 'Ready') && current;
+      },
+      { what: 'the S3 Registry to report Ready=False', timeoutMs: 120_000, intervalMs: 1_000 },
+    );
+    expect(status.phase).not.toBe('Ready');
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.status).toBe('False');
+    expect(`${ready?.reason} ${ready?.message}`).toMatch(/missing-s3|secret/i);
+  });
+
+  it('uses the images the real node imported, never a pull from the internet', async () => {
+    const { stdout } = await kubectl(['get', 'node', 'dockyard-real-node', '-o', 'jsonpath={.status.images[*].names}']);
+    expect(stdout).toContain(localImageNames.dockyard);
+    expect(stdout).toContain(localImageNames.registry);
+  });
+});
