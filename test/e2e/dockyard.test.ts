@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localImageNames } from '../cluster/images/local-images.ts';
+import { allowPlainHttpPulls } from '../cluster/real-node/node-config.ts';
 import { eventually } from '../support/eventually.ts';
 import { e2eKubeConfig, e2eUnavailable, helm, kubectl, portForward, run } from './cluster.ts';
 
@@ -150,6 +151,44 @@ describe.skipIf(e2eUnavailable !== undefined)(`Dockyard on a real node${e2eUnava
     expect(log).toContain('ran-via-node-proxy');
   });
 
+  it('runs a Pod in another namespace from the Service name, pulled with the fanned-out pull Secret', async () => {
+    // The registry serves plain HTTP inside the cluster: the node is told so, as an admin would.
+    const host = `main-registry.${team}.svc:5000`;
+    await allowPlainHttpPulls(inject('e2eNodeDir')!, host);
+    const serviceAccount = await eventually(
+      async () => {
+        const account = await core().readNamespacedServiceAccount({ name: 'default', namespace: consumer });
+        return account.imagePullSecrets?.some((secret) => secret.name === 'main-pull') && account;
+      },
+      { what: 'the default ServiceAccount to carry the pull Secret' },
+    );
+    expect(serviceAccount.imagePullSecrets).toContainEqual({ name: 'main-pull' });
+    const log = await timed('Pod pulls by Service name with the pull Secret', () => runPod(consumer, 'by-service-name', `${host}/e2e/busybox:pushed`));
+    expect(log).toContain('ran-by-service-name');
+  });
+
+  it('refuses the same pull without credentials: the pull Secret is what lets it through', async () => {
+    const namespace = 'e2e-stranger';
+    await core().createNamespace({ body: { metadata: { name: namespace } } });
+    await core().createNamespacedPod({
+      namespace,
+      // Always: the node holds the image since the previous test, and would otherwise not ask.
+      body: {
+        metadata: { name: 'no-credentials' },
+        spec: { containers: [{ name: 'c', image: `main-registry.${team}.svc:5000/e2e/busybox:pushed`, imagePullPolicy: 'Always' }] },
+      },
+    });
+    const waiting = await eventually(
+      async () => {
+        const pod = await core().readNamespacedPod({ name: 'no-credentials', namespace });
+        const reason = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+        return (reason === 'ErrImagePull' || reason === 'ImagePullBackOff') && pod.status?.containerStatuses?.[0]?.state?.waiting;
+      },
+      { what: 'the anonymous pull to fail', timeoutMs: 90_000, intervalMs: 1_000 },
+    );
+    expect(waiting.message ?? '').toMatch(/401|unauthorized|authoriz/i);
+  });
+
   it('reports a Registry whose S3 Secret is missing as not Ready, saying why', async () => {
     await custom().createNamespacedCustomObject({
       group: 'dockyard.dev',
@@ -174,6 +213,7 @@ describe.skipIf(e2eUnavailable !== undefined)(`Dockyard on a real node${e2eUnava
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     expect(ready?.status).toBe('False');
     expect(`${ready?.reason} ${ready?.message}`).toMatch(/missing-s3|secret/i);
+    timings.push(`S3 Registry without its Secret: Ready=${ready?.status} ${ready?.reason}: ${ready?.message}`);
   });
 
   it('uses the images the real node imported, never a pull from the internet', async () => {

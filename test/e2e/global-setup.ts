@@ -12,6 +12,8 @@ declare module 'vitest' {
     e2eBinDir: string;
     /** The OCI archives the real node imported (busybox-1.oci.tar is what tests push). */
     e2eImagesDir: string | undefined;
+    /** The real node's directory (containerd's hosts.toml live there). */
+    e2eNodeDir: string | undefined;
   }
 }
 
@@ -24,6 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const binDir = await controlPlaneBinDir();
   project.provide('e2eBinDir', binDir);
   project.provide('e2eImagesDir', undefined);
+  project.provide('e2eNodeDir', undefined);
   if (process.env['DOCKYARD_REAL_NODE'] === '0') {
     project.provide('e2eKubeconfig', undefined);
     project.provide('e2eUnavailable', 'DOCKYARD_REAL_NODE=0');
@@ -42,6 +45,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('e2eKubeconfig', plane.kubeconfigPath);
   project.provide('e2eUnavailable', undefined);
   project.provide('e2eImagesDir', join(plane.workDir, 'images'));
+  project.provide('e2eNodeDir', plane.realNode.nodeDir);
   return async () => {
     const stopping = performance.now();
     await plane.stop();

@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hostTools, podCgroupRoot, podNetwork, realNodeName, realNodeTaint } from './constants.ts';
@@ -196,4 +197,15 @@ export function corefile(layout: NodeLayout): string {
   loadbalance
 }
 `;
+}
+
+/**
+ * Lets the node's containerd pull from a registry over plain HTTP (a registry Service without
+ * TLS), as a cluster admin configures nodes for an in-cluster registry: hosts.toml in containerd's
+ * config_path, read at each pull. `host` is host:port as image references name it.
+ */
+export async function allowPlainHttpPulls(nodeDir: string, host: string): Promise<void> {
+  const dir = join(nodePaths(nodeDir).containerdCertsDir, host);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'hosts.toml'), `server = "http://${host}"\n\n[host."http://${host}"]\n  capabilities = ["pull", "resolve"]\n`);
 }

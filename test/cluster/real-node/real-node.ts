@@ -16,7 +16,17 @@ import { importImages } from './image-import.ts';
 import { hostTools, podCgroupRoot, podNetwork, realNodeName } from './constants.ts';
 import { releaseHostLock } from './host-lock.ts';
 import { hostDirsTouched, installTeardown, teardownScriptPath, touchedSysctls, type HostRecord } from './host-teardown.ts';
-import { containerdConfig, corefile, cniConfig, kubeletArgs, kubeletConfig, kubeProxyConfig, nodePaths, type NodeLayout } from './node-config.ts';
+import {
+  allowPlainHttpPulls,
+  containerdConfig,
+  corefile,
+  cniConfig,
+  kubeletArgs,
+  kubeletConfig,
+  kubeProxyConfig,
+  nodePaths,
+  type NodeLayout,
+} from './node-config.ts';
 
 const run = promisify(execFile);
 
@@ -218,15 +228,9 @@ export class RealNode {
     await importImages(this.containerdSocket, images);
   }
 
-  /**
-   * Lets the node's containerd pull from a registry over plain HTTP (a registry Service without
-   * TLS), as a cluster admin configures nodes for an in-cluster registry: hosts.toml in
-   * containerd's config_path, read at each pull.
-   */
+  /** See allowPlainHttpPulls. */
   async allowPlainHttp(host: string): Promise<void> {
-    const dir = join(nodePaths(this.nodeDir).containerdCertsDir, host);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'hosts.toml'), `server = "http://${host}"\n\n[host."http://${host}"]\n  capabilities = ["pull", "resolve"]\n`);
+    await allowPlainHttpPulls(this.nodeDir, host);
   }
 
   /** The process id of each running node component, for measurements. */
@@ -235,8 +239,12 @@ export class RealNode {
   }
 
   async stop(): Promise<void> {
-    // The kubelet first, or it restarts what the teardown kills; containerd last.
-    for (const managed of [...this.processes].reverse()) await managed.stop();
+    // The node is thrown away, so nothing needs a graceful stop: the kubelet, kube-proxy and
+    // CoreDNS together (the kubelet gone, nothing restarts what the teardown kills), containerd
+    // last, each given a moment before SIGKILL.
+    const [containerd, ...rest] = this.processes;
+    await Promise.all(rest.map((managed) => managed.stop('SIGTERM', 2_000)));
+    await containerd?.stop('SIGTERM', 2_000);
     await run('bash', [teardownScriptPath]).catch(() => undefined);
     this.registry.removeCleanupScript(teardownScriptPath);
     await releaseHostLock();
