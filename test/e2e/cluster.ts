@@ -10,6 +10,7 @@ export const run = promisify(execFile);
 
 /** Why the e2e group cannot run here, or undefined. */
 export const e2eUnavailable = inject('e2eUnavailable');
+if (e2eUnavailable !== undefined) process.stderr.write(`[e2e] tests skipped: ${e2eUnavailable}\n`);
 
 export function e2eKubeConfig(): KubeConfig {
   const kubeConfig = new KubeConfig();

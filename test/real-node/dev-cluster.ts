@@ -29,16 +29,21 @@ export async function startDevCluster(stateFile: string, binDir: string): Promis
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.unref();
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`))));
-  const state = await Promise.race([
-    eventually(() => existsSync(stateFile) && (JSON.parse(readFileSync(stateFile, 'utf8')) as DevClusterState), {
-      what: 'the control plane with its real node',
-      timeoutMs: 300_000,
-      intervalMs: 500,
-    }),
-    exited,
-  ]);
   exited.catch(() => undefined);
-  return state;
+  try {
+    return await Promise.race([
+      eventually(() => existsSync(stateFile) && (JSON.parse(readFileSync(stateFile, 'utf8')) as DevClusterState), {
+        what: 'the control plane with its real node',
+        timeoutMs: 300_000,
+        intervalMs: 500,
+      }),
+      exited,
+    ]);
+  } catch (error) {
+    // It stops what it started on SIGTERM; a start that never finished must not outlive the test.
+    if (child.pid !== undefined && alive(child.pid)) process.kill(child.pid, 'SIGTERM');
+    throw error;
+  }
 }
 
 export function kubeConfigOf(state: DevClusterState): KubeConfig {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { controlPlaneBinDir } from '../cluster/binaries.ts';
 import { localImageNames } from '../cluster/images/local-images.ts';
 import { realNodeUnsupportedReason } from '../cluster/real-node/host-support.ts';
@@ -16,7 +16,11 @@ import { alive, kubeConfigOf, startDevCluster, type DevClusterState } from './de
 
 const binDir = await controlPlaneBinDir();
 const unavailable =
-  (await realNodeUnsupportedReason(binDir)) ?? (existsSync(hostLockDir) ? `${hostLockDir} is held: another real node runs on this machine` : undefined);
+  process.env['DOCKYARD_REAL_NODE'] === '0'
+    ? 'DOCKYARD_REAL_NODE=0'
+    : ((await realNodeUnsupportedReason(binDir)) ?? (existsSync(hostLockDir) ? `${hostLockDir} is held: another real node runs on this machine` : undefined));
+
+if (unavailable !== undefined) process.stderr.write(`[real-node] tests skipped: ${unavailable}\n`);
 
 /** What a Pod on the real node prints: it ran, cluster DNS answered, the apiserver's Service answered. */
 const probeScript = [
@@ -52,16 +56,29 @@ async function runProbePod(state: DevClusterState): Promise<{ nodeName: string; 
 
 describe.skipIf(unavailable !== undefined)(`a real node on this machine${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   const scratch: string[] = [];
+  const launchers: number[] = [];
+  // A failed test must not leave its cluster running: stop every launcher still alive.
+  afterEach(async () => {
+    for (const pid of launchers.splice(0).filter(alive)) {
+      process.kill(pid, 'SIGTERM');
+      await eventually(() => !alive(pid), { what: `launcher ${pid} to stop`, timeoutMs: 120_000 });
+    }
+  });
   afterAll(async () => {
     for (const dir of scratch) await rm(dir, { recursive: true, force: true });
   });
+  const start = async (dir: string): Promise<DevClusterState> => {
+    const state = await startDevCluster(join(dir, 'state.json'), binDir);
+    launchers.push(state.pid);
+    return state;
+  };
 
   it('runs a Pod that resolves cluster DNS and reaches the apiserver, and SIGKILL of its launcher leaves nothing behind', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dockyard-real-node-test-'));
     scratch.push(dir);
     const before = await hostSnapshot(join(dir, 'not-yet'));
     const started = performance.now();
-    const state = await startDevCluster(join(dir, 'state.json'), binDir);
+    const state = await start(dir);
     process.stderr.write(`[real-node] control plane with real node up in ${((performance.now() - started) / 1000).toFixed(1)}s\n`);
     expect(state.realNode, state.realNodeUnavailable).toBe('dockyard-real-node');
 
@@ -92,7 +109,7 @@ describe.skipIf(unavailable !== undefined)(`a real node on this machine${unavail
     const dir = await mkdtemp(join(tmpdir(), 'dockyard-real-node-test-'));
     scratch.push(dir);
     const before = await hostSnapshot(join(dir, 'not-yet'));
-    const state = await startDevCluster(join(dir, 'state.json'), binDir);
+    const state = await start(dir);
     expect(state.realNode, state.realNodeUnavailable).toBe('dockyard-real-node');
     await runProbePod(state);
     const stopping = performance.now();
@@ -106,7 +123,7 @@ describe.skipIf(unavailable !== undefined)(`a real node on this machine${unavail
     const dir = await mkdtemp(join(tmpdir(), 'dockyard-real-node-test-'));
     scratch.push(dir);
     const before = await hostSnapshot(join(dir, 'not-yet'));
-    const state = await startDevCluster(join(dir, 'state.json'), binDir);
+    const state = await start(dir);
     expect(state.realNode, state.realNodeUnavailable).toBe('dockyard-real-node');
     await runProbePod(state);
     // The reaper is the bash that waits for this launcher's pid (processes.ts).
