@@ -317,13 +317,15 @@ export class LocalControlPlane {
 
   async stop(options: { keepWorkDir?: boolean } = {}): Promise<void> {
     await this.provisioner?.stop();
-    // The real node goes while the apiserver still answers, so the kubelet can stop cleanly.
-    if (this.realNode !== undefined) await this.realNode.stop();
-    else if (this.holdsRealNodeLock) await releaseHostLock();
+    // The real node's processes go while the apiserver still answers; its host changes (the
+    // bridge the apiserver listens on among them) once the control plane has stopped.
+    await this.realNode?.stopComponents();
     // Reverse start order: the components that talk to the apiserver go first, etcd last.
     for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'] as const) {
       await this.processes.get(name)?.stop();
     }
+    if (this.realNode !== undefined) await this.realNode.undoHostChanges();
+    else if (this.holdsRealNodeLock) await releaseHostLock();
     this.registry.disarmReaper();
     process.removeListener('exit', this.exitHandler);
     if (!options.keepWorkDir) await rm(this.workDir, { recursive: true, force: true });

@@ -239,12 +239,28 @@ export class RealNode {
   }
 
   async stop(): Promise<void> {
-    // The node is thrown away, so nothing needs a graceful stop: the kubelet, kube-proxy and
-    // CoreDNS together (the kubelet gone, nothing restarts what the teardown kills), containerd
-    // last, each given a moment before SIGKILL.
+    await this.stopComponents();
+    await this.undoHostChanges();
+  }
+
+  /**
+   * The node's processes and its Pods'. The node is thrown away, so nothing needs a graceful stop: the kubelet,
+   * kube-proxy and CoreDNS together (the kubelet gone, nothing restarts what the teardown kills),
+   * containerd last, each given a moment before SIGKILL.
+   */
+  async stopComponents(): Promise<void> {
     const [containerd, ...rest] = this.processes;
     await Promise.all(rest.map((managed) => managed.stop('SIGTERM', 2_000)));
     await containerd?.stop('SIGTERM', 2_000);
+    // The Pods too: an operator Pod's watches would otherwise hold the apiserver's shutdown.
+    await run('bash', [teardownScriptPath, '--processes-only']).catch(() => undefined);
+  }
+
+  /**
+   * Everything else it changed on the host, the bridge and its address included: so after the
+   * apiserver that listens there has stopped, or that waits for connections it cannot close.
+   */
+  async undoHostChanges(): Promise<void> {
     await run('bash', [teardownScriptPath]).catch(() => undefined);
     this.registry.removeCleanupScript(teardownScriptPath);
     await releaseHostLock();

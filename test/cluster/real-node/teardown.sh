@@ -39,6 +39,9 @@ kill_pods() {
 for _ in 1 2 3 4 5 6 7 8 9 10; do kill_pods && break; sleep 0.2; done
 kill_node_processes
 sleep 0.2
+# --processes-only: the launcher's stop ends the Pods (and their connections to the apiserver)
+# before the control plane stops, and undoes the rest once it has.
+[[ ${1:-} == --processes-only ]] && exit 0
 
 # Deepest mounts first: kubelet volumes (tmpfs), sandbox shm, overlay rootfs, the kubelet's bind.
 awk -v dir="$node_dir" '$5 == dir || index($5, dir "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
