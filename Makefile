@@ -109,15 +109,20 @@ images: build binaries ## Assemble the local OCI images (registry, Dockyard, pau
 # With a real node (root, the Debian packages installable: `make tools`), the cluster's Pods run
 # for real, from the local images (`dockyard:dev`, `registry:3.0.0`), so the Registries you apply
 # serve. Otherwise `cluster-up` says why it fell back to kwok Nodes, where Pods only pretend.
+# The operator image the local cluster's real node has imported (make images; the chart's default).
+LOCAL_IMAGE := docker.io/library/dockyard:dev
 .PHONY: dev
 dev: build binaries ## Run the operator against the local control plane (or $KUBECONFIG when set).
-	@test/tools/ensure-real-node-packages.sh; \
-	if [[ -z "$${KUBECONFIG:-}" ]]; then eval "$$($(CLUSTER_CLI) up)"; fi; \
+	@image_flag=""; \
+	if [[ -z "$${KUBECONFIG:-}" ]]; then \
+	  test/tools/ensure-real-node-packages.sh; eval "$$($(CLUSTER_CLI) up)"; \
+	  image_flag="--image $(LOCAL_IMAGE)"; \
+	fi; \
 	if compgen -G 'crds/*.yaml' >/dev/null; then kubectl apply --server-side -f crds/ >/dev/null; fi; \
 	echo "cluster: KUBECONFIG=$$KUBECONFIG"; \
 	echo "  in another shell:  export KUBECONFIG=$$KUBECONFIG; kubectl get nodes; kubectl apply -f manifests/samples/"; \
 	echo "  stop the cluster:  make cluster-down"; \
-	exec $(DOCKYARD) operator --health-addr 127.0.0.1:8081 --image docker.io/library/dockyard:dev
+	exec $(DOCKYARD) operator --health-addr 127.0.0.1:8081 $$image_flag
 
 .PHONY: bench
 bench: build binaries ## Run the benchmarks under bench/ and print their figures.
