@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
 import { replaceBearerRealm } from '../oci/challenge.ts';
 import { tokenPath } from '../registry-auth/pod-contract.ts';
+import { discardUnreadBody, expectsContinue, requestHasBody } from './unread-body.ts';
 
 /**
  * The reverse proxy in front of distribution. Bodies stream both ways (layers are gigabytes;
@@ -24,6 +25,12 @@ const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'pro
 export function proxyToRegistry(request: IncomingMessage, response: ServerResponse, context: ProxyContext): void {
   const scheme = clientScheme(request, context.scheme);
   const headers = forwardedRequestHeaders(request, scheme);
+  const hasBody = requestHasBody(request);
+  // distribution answers some requests with a body (an upload without a valid token) before
+  // reading it, and then closes the connection. Sending the body only once it asks for it means
+  // no byte is ever written into that closing connection, where the write error could overtake
+  // the answer; the extra round trip stays on the Pod's loopback.
+  if (hasBody) headers['expect'] = '100-continue';
   const upstreamRequest = httpRequest({
     protocol: context.upstream.protocol,
     hostname: context.upstream.hostname,
@@ -33,30 +40,64 @@ export function proxyToRegistry(request: IncomingMessage, response: ServerRespon
     headers,
     agent: context.agent,
   });
+  let continued = false;
+  let answered = false;
+
+  if (hasBody) {
+    upstreamRequest.once('continue', () => {
+      if (answered) return;
+      continued = true;
+      if (expectsContinue(request)) response.writeContinue();
+      request.pipe(upstreamRequest);
+    });
+  } else {
+    upstreamRequest.end();
+  }
 
   upstreamRequest.on('response', (upstreamResponse) => {
-    const realm = tokenRealm(request, scheme);
-    response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.statusMessage, responseHeaders(upstreamResponse.rawHeaders, realm));
-    pipeline(upstreamResponse, response, (error) => {
+    answered = true;
+    // Answered before the body was all sent: what distribution did not read stays unsent, and
+    // the client's rest is discarded before the answer ends, so that the client reads it.
+    request.unpipe(upstreamRequest);
+    const unread = discardUnreadBody(request, response, continued || !expectsContinue(request));
+    const headers = responseHeaders(upstreamResponse.rawHeaders, tokenRealm(request, scheme));
+    response.writeHead(
+      upstreamResponse.statusCode ?? 502,
+      upstreamResponse.statusMessage,
+      unread.closeConnection ? [...headers, 'Connection', 'close'] : headers,
+    );
+    pipeline(upstreamResponse, endingWhen(unread.settled), response, (error) => {
       if (error) context.log.debug({ err: error.message, method: request.method }, 'proxied response ended early');
     });
   });
   upstreamRequest.on('error', (error) => {
-    if (response.headersSent) {
-      response.destroy();
+    // After the answer, an error is distribution closing a connection whose body it did not
+    // want; the answer's own stream reports a cut answer.
+    if (answered) {
+      context.log.debug({ err: error.message, method: request.method }, 'registry closed the connection after answering');
       return;
     }
     context.log.warn({ err: error.message, method: request.method }, 'registry unreachable');
-    response.writeHead(502, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'registry unavailable', detail: null }] }));
+    request.unpipe(upstreamRequest);
+    const unread = discardUnreadBody(request, response, continued || !expectsContinue(request));
+    response.writeHead(502, { 'content-type': 'application/json', ...(unread.closeConnection ? { connection: 'close' } : {}) });
+    response.write(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'registry unavailable', detail: null }] }));
+    void unread.settled.then(() => response.end());
   });
-  // A client that goes away mid-transfer must not leave the upstream request running.
+  // A client that goes away mid-transfer must not leave the upstream request running, nor may a
+  // request whose body was not all sent go back to the agent's pool.
   response.on('close', () => {
-    if (!response.writableFinished) upstreamRequest.destroy();
+    if (!response.writableFinished || !upstreamRequest.writableFinished) upstreamRequest.destroy();
   });
-  pipeline(request, upstreamRequest, (error) => {
-    if (error) upstreamRequest.destroy();
-  });
+  request.on('error', () => upstreamRequest.destroy());
+}
+
+/** A pass-through whose end waits for `settled`: the answer is all written, but not ended before the body it did not read is in. */
+function endingWhen(settled: Promise<void>) {
+  return async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    yield* source;
+    await settled;
+  };
 }
 
 /** The realm for this client: `<scheme>://<Host it used>/auth/token`, or undefined when its Host is not a plain host[:port]. */
@@ -76,14 +117,15 @@ function forwardedRequestHeaders(request: IncomingMessage, scheme: string): Inco
   const connectionTokens = connectionHeaderTokens(request.headers.connection);
   const headers: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || hopByHop.has(name) || connectionTokens.has(name)) continue;
+    // Expect is this hop's business: set for upstream by proxyToRegistry.
+    if (value === undefined || hopByHop.has(name) || connectionTokens.has(name) || name === 'expect') continue;
     headers[name] = value;
   }
+  // The door is the Pod's only entry and knows its peer; a client-sent X-Forwarded-For would
+  // reach distribution's logs as the client's address, so it is replaced, never extended.
+  delete headers['x-forwarded-for'];
   const client = request.socket.remoteAddress;
-  if (client !== undefined) {
-    const prior = firstValue(request.headers['x-forwarded-for']);
-    headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client;
-  }
+  if (client !== undefined) headers['x-forwarded-for'] = client;
   headers['x-forwarded-proto'] = scheme;
   return headers;
 }

@@ -7,6 +7,7 @@ import type { IdentitiesDocument } from '../registry-auth/identities.ts';
 import type { TokenSigningKey } from '../registry-auth/token-signing-key.ts';
 import { proxyToRegistry } from './proxy.ts';
 import { handleTokenRequest } from './token-endpoint.ts';
+import { requestHasBody } from './unread-body.ts';
 
 /**
  * The auth container's HTTP(S) server: the token endpoint, its own health check, and the proxy
@@ -57,23 +58,23 @@ export function createAuthServer(settings: AuthServerSettings): AuthServer {
     const path = (request.url ?? '/').split('?')[0];
     if (path === tokenPath) {
       if (request.method !== 'GET' && request.method !== 'POST') {
-        response.writeHead(405, { allow: 'GET, POST' }).end();
+        replyHere(request, response, 405, { allow: 'GET, POST' }, '');
         return;
       }
       handleTokenRequest(request, response, tokenContext).catch((error: unknown) => {
         settings.log.error({ err: error instanceof Error ? error.message : String(error) }, 'token request failed');
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });
         response.end('internal error\n');
       });
       return;
     }
     if (path === livenessPath) {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      replyHere(request, response, 200, { 'content-type': 'text/plain' }, 'ok\n');
       return;
     }
     if (path === healthPath) {
       registryAnswers(settings.upstream, agent).then((healthy) => {
-        response.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain' }).end(healthy ? 'ok\n' : 'registry not answering\n');
+        replyHere(request, response, healthy ? 200 : 503, { 'content-type': 'text/plain' }, healthy ? 'ok\n' : 'registry not answering\n');
       });
       return;
     }
@@ -83,6 +84,9 @@ export function createAuthServer(settings: AuthServerSettings): AuthServer {
   const server: Server | HttpsServer = settings.tls
     ? createHttpsServer({ cert: settings.tls.certificate, key: settings.tls.key }, handle)
     : createHttpServer(handle);
+  // A client that sends `Expect: 100-continue` is told to go on only by whoever will read the
+  // body (the token form, or distribution through the proxy); Node's default says it at once.
+  server.on('checkContinue', handle);
   // Node's default cuts any request after 5 minutes, a large layer upload included.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -111,6 +115,13 @@ export function createAuthServer(settings: AuthServerSettings): AuthServer {
         server.closeIdleConnections();
       }),
   };
+}
+
+/** An answer of the server's own, which reads no request body. */
+function replyHere(request: IncomingMessage, response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  // Nothing here wants a body: the connection closes after the answer rather than read one.
+  const close = requestHasBody(request) && !request.complete;
+  response.writeHead(status, close ? { ...headers, connection: 'close' } : headers).end(body);
 }
 
 /** distribution is up when /v2/ answers 200 (no auth) or 401 (token auth asks for a token). */

@@ -4,6 +4,7 @@ import { authenticate, type IdentitiesDocument } from '../registry-auth/identiti
 import { formatScope, grantScopes, parseScopes, type Requester } from '../registry-auth/scope.ts';
 import { issueToken } from '../registry-auth/token.ts';
 import type { TokenSigningKey } from '../registry-auth/token-signing-key.ts';
+import { expectsContinue, requestHasBody } from './unread-body.ts';
 
 /**
  * GET /auth/token, Docker's token protocol: HTTP Basic credentials (or none), `service`, and
@@ -26,7 +27,7 @@ export interface TokenEndpointContext {
 interface TokenParameters {
   service: string | undefined;
   scopes: string[];
-  /** undefined: none presented; null: presented but unreadable, which is refused rather than taken as anonymous. */
+  /** undefined: none presented, or an empty username and password; null: presented but unreadable, which is refused rather than taken as anonymous. */
   credentials: { username: string; password: string } | undefined | null;
   /** The OAuth2 form asks for an OAuth2-shaped reply. */
   oauth: boolean;
@@ -38,13 +39,13 @@ export async function handleTokenRequest(request: IncomingMessage, response: Ser
   const clientAddress = request.socket.remoteAddress;
   let parameters: TokenParameters;
   try {
-    parameters = request.method === 'POST' ? await readOAuthForm(request) : readQuery(request);
+    parameters = request.method === 'POST' ? await readOAuthForm(request, response) : readQuery(request);
   } catch (error) {
-    replyJson(response, 400, { error: 'invalid_request', error_description: error instanceof Error ? error.message : 'bad request' });
+    replyJson(request, response, 400, { error: 'invalid_request', error_description: error instanceof Error ? error.message : 'bad request' });
     return;
   }
   if (parameters.service !== undefined && parameters.service !== context.service) {
-    replyJson(response, 400, { error: 'invalid_request', error_description: `this token service issues tokens for service ${context.service}` });
+    replyJson(request, response, 400, { error: 'invalid_request', error_description: `this token service issues tokens for service ${context.service}` });
     return;
   }
 
@@ -52,13 +53,13 @@ export async function handleTokenRequest(request: IncomingMessage, response: Ser
   let requester: Requester;
   if (parameters.credentials === null) {
     context.log.warn({ clientAddress }, 'refused a token request: unreadable Authorization header');
-    refuse(response);
+    refuse(request, response);
     return;
   }
   if (parameters.credentials === undefined) {
     if (!context.anonymousPull) {
       context.log.info({ clientAddress }, 'refused an anonymous token request: anonymous pull is off');
-      refuse(response);
+      refuse(request, response);
       return;
     }
     requester = { anonymous: true, anonymousPull: true };
@@ -67,7 +68,7 @@ export async function handleTokenRequest(request: IncomingMessage, response: Ser
     const identity = authenticate(context.identities(), username, password, now);
     if (identity === undefined) {
       context.log.warn({ username, clientAddress }, 'refused a token request: unknown username or wrong password');
-      refuse(response);
+      refuse(request, response);
       return;
     }
     requester = { role: identity.role };
@@ -99,7 +100,7 @@ export async function handleTokenRequest(request: IncomingMessage, response: Ser
     'issued a token',
   );
   const issuedAt = new Date(claims.iat * 1000).toISOString();
-  replyJson(response, 200, {
+  replyJson(request, response, 200, {
     token,
     access_token: token,
     expires_in: context.lifetimeSeconds,
@@ -118,9 +119,11 @@ function readQuery(request: IncomingMessage): TokenParameters {
   };
 }
 
-async function readOAuthForm(request: IncomingMessage): Promise<TokenParameters> {
+async function readOAuthForm(request: IncomingMessage, response: ServerResponse): Promise<TokenParameters> {
   const contentType = request.headers['content-type'] ?? '';
   if (!contentType.startsWith('application/x-www-form-urlencoded')) throw new Error('expected an application/x-www-form-urlencoded body');
+  if (Number(request.headers['content-length'] ?? '0') > maxFormBytes) throw new Error('request body too large');
+  if (expectsContinue(request)) response.writeContinue();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -146,19 +149,25 @@ function basicCredentials(header: string | undefined): TokenParameters['credenti
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!match) return null;
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  // `Basic Og==`, an empty username and password, is how clients configured without credentials
+  // (the OCI conformance suite among them) say they have none.
+  if (decoded === ':') return undefined;
   const separator = decoded.indexOf(':');
   if (separator <= 0) return null;
   return { username: decoded.slice(0, separator), password: decoded.slice(separator + 1) };
 }
 
-function refuse(response: ServerResponse): void {
+function refuse(request: IncomingMessage, response: ServerResponse): void {
   response.setHeader('WWW-Authenticate', 'Basic realm="dockyard registry"');
-  replyJson(response, 401, {
+  replyJson(request, response, 401, {
     errors: [{ code: 'UNAUTHORIZED', message: 'authentication required: valid registry credentials are needed', detail: null }],
   });
 }
 
-function replyJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+function replyJson(request: IncomingMessage, response: ServerResponse, status: number, body: unknown): void {
+  // A body left unread (any on GET, an oversized form) is not read to the end: the connection
+  // closes after the answer instead.
+  const close = requestHasBody(request) && !request.complete;
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}) });
   response.end(JSON.stringify(body));
 }

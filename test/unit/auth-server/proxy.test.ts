@@ -81,7 +81,7 @@ describe('proxy to distribution', () => {
     expect(seenUrl).toBe('/v2/apps/web/tags/list?n=10&last=b');
     expect(seen['host']).toBe('localhost:5000');
     expect(seen['authorization']).toBe('Bearer t');
-    expect(seen['x-forwarded-for']).toBe('10.0.0.9, 127.0.0.1');
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1'); // the real peer, never what the client claims
     expect(seen['x-forwarded-proto']).toBe('http');
     expect(seen['x-private']).toBeUndefined();
     expect(seen['te']).toBeUndefined();

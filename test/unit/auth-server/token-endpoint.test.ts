@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRegistryToken } from '../../support/registry-token.ts';
 import { basic, FakeUpstream, send, service, startAuthServer, type Harness } from './harness.ts';
@@ -75,6 +76,18 @@ describe('GET /auth/token', () => {
     expect(decodeRegistryToken(JSON.parse(reply.body.toString()).token).claims.sub).toBe('');
   });
 
+  it('takes `Basic Og==` (empty username and password) as anonymous, as clients without credentials send it', async () => {
+    const empty = `Basic ${Buffer.from(':').toString('base64')}`;
+    expect(empty).toBe('Basic Og==');
+    const reply = await requestToken(anonymousHarness, empty, 'repository:apps/web:pull,push');
+    expect(reply.status).toBe(200);
+    expect(grantedBy(reply.body)).toEqual([{ type: 'repository', name: 'apps/web', actions: ['pull'] }]);
+    expect((await requestToken(harness, empty, 'repository:apps/web:pull')).status).toBe(401);
+    expect(harness.logs()).toContain('refused an anonymous token request: anonymous pull is off');
+    // Only both empty: a password without a username is still unreadable.
+    expect((await requestToken(anonymousHarness, basic('', 'secret'), 'repository:apps/web:pull')).status).toBe(401);
+  });
+
   it('refuses tokens for another service', async () => {
     const { username, password } = credential('pull');
     const reply = await send(harness.port, {
@@ -127,6 +140,90 @@ describe('POST /auth/token (OAuth2 password grant, as containerd sends it)', () 
     expect(reply.status).toBe(401);
   });
 });
+
+describe('request bodies the token service does not want', () => {
+  it('answers a GET that carries a huge body without reading it, and closes the connection', async () => {
+    const { username, password } = credential('pull');
+    const outcome = await streamUntilClosed(harness.port, {
+      method: 'GET',
+      path: tokenPath('repository:apps/web:pull'),
+      headers: { authorization: basic(username, password), 'content-length': String(2 * 1024 ** 3) },
+    });
+    expect(outcome.status).toBe(200);
+    expect(outcome.connection).toBe('close');
+    // What kernel buffers take before the door closes, far below what the client offered.
+    expect(outcome.bytesWritten).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('refuses a form declared larger than 16 KiB before reading it', async () => {
+    const outcome = await streamUntilClosed(harness.port, {
+      method: 'POST',
+      path: '/auth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(1024 ** 3) },
+    });
+    expect(outcome.status).toBe(400);
+    expect(outcome.connection).toBe('close');
+    expect(outcome.bytesWritten).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('tells a client that sends Expect: 100-continue to go on, then reads its form', async () => {
+    const { username, password } = credential('push');
+    const body = new URLSearchParams({ grant_type: 'password', username, password, service, scope: 'repository:apps/web:push' }).toString();
+    const reply = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+      let continued = false;
+      const outgoing = request({
+        host: '127.0.0.1',
+        port: harness.port,
+        method: 'POST',
+        path: '/auth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length), expect: '100-continue' },
+      });
+      outgoing.on('continue', () => {
+        continued = true;
+        outgoing.end(body);
+      });
+      outgoing.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, continued }));
+      });
+      outgoing.on('error', reject);
+      outgoing.flushHeaders();
+    });
+    expect(reply).toEqual({ status: 200, continued: true });
+  });
+});
+
+/**
+ * Sends the headers, then writes a body of zeros until the server closes the connection or
+ * 256 MiB are written; says what the server answered and how much it let through.
+ */
+function streamUntilClosed(
+  port: number,
+  options: { method: string; path: string; headers: Record<string, string> },
+): Promise<{ status: number; connection: string | undefined; bytesWritten: number }> {
+  const chunk = Buffer.alloc(1024 * 1024);
+  return new Promise((resolve, reject) => {
+    let written = 0;
+    let answer: { status: number; connection: string | undefined } | undefined;
+    const outgoing = request({ host: '127.0.0.1', port, method: options.method, path: options.path, headers: options.headers });
+    const finish = () => (answer ? resolve({ ...answer, bytesWritten: written }) : reject(new Error('the connection closed without an answer')));
+    outgoing.on('response', (response) => {
+      answer = { status: response.statusCode ?? 0, connection: response.headers.connection };
+      response.resume();
+    });
+    outgoing.on('error', finish);
+    outgoing.on('close', finish);
+    const pump = () => {
+      while (!outgoing.destroyed && written < 256 * 1024 * 1024) {
+        written += chunk.length;
+        if (!outgoing.write(chunk)) return void outgoing.once('drain', pump);
+      }
+      if (!outgoing.destroyed) reject(new Error(`the server read ${written} bytes of a body it does not want`));
+      outgoing.destroy();
+    };
+    pump();
+  });
+}
 
 describe('token service logs', () => {
   it('name usernames, client and scopes, but never a password, hash or token', async () => {
