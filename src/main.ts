@@ -1,68 +1,26 @@
 #!/usr/bin/env node
-import { version } from './version.ts';
-
 /**
- * Each command loads only its own modules. The auth server and the node proxy run in every
- * registry Pod and on every node; importing the operator's graph there (client-node alone is
- * about 80 MiB of RSS) would cost each of them more memory than their own work does.
+ * The entry point checks the Node.js version before anything else loads: the bundle's modules
+ * use Node 24 APIs at load time, and an older Node would die on the first of them with a message
+ * about `bind` or `undefined` that names neither Node nor its version. So this file imports
+ * nothing statically, and uses no syntax older Nodes cannot parse.
  */
-const commands = new Map<string, (args: string[]) => Promise<number>>([
-  ['operator', async (args) => (await import('./cli/operator.ts')).operatorCommand(args)],
-  ['auth-server', async (args) => (await import('./cli/auth-server.ts')).authServerCommand(args)],
-  ['crds', async (args) => (await import('./cli/crds.ts')).crdsCommand(args)],
-  ['node-proxy', async (args) => (await import('./cli/node-proxy.ts')).nodeProxyCommand(args)],
-  ['retention', async (args) => (await import('./cli/retention.ts')).retentionCommand(args)],
-]);
+const requiredMajor = 24;
+const major = Number(process.versions.node.split('.')[0]);
 
-/** The help text; only asked for by people, so it may load every command's module. */
-async function usage(): Promise<string> {
-  const [operator, crds, authServer, nodeProxy, retention] = await Promise.all([
-    import('./cli/operator.ts'),
-    import('./cli/crds.ts'),
-    import('./cli/auth-server.ts'),
-    import('./cli/node-proxy.ts'),
-    import('./cli/retention.ts'),
-  ]);
-  return `dockyard: container registries inside your Kubernetes cluster
-
-Usage:
-  ${operator.operatorUsage}
-  ${crds.crdsUsage}
-  ${authServer.authServerUsage}
-  ${nodeProxy.nodeProxyUsage}
-  ${retention.retentionUsage}
-  dockyard version
-      Print the version.
-`;
+if (major < requiredMajor) {
+  process.stderr.write(`dockyard needs Node.js ${requiredMajor} or newer; this is ${process.versions.node}\n`);
+  process.exitCode = 1;
+} else {
+  import('./cli/dispatch.ts')
+    .then(({ main }) => main(process.argv.slice(2)))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        process.stderr.write(`dockyard: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      },
+    );
 }
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const run = command === undefined ? undefined : commands.get(command);
-  if (run !== undefined) return run(rest);
-  switch (command) {
-    case 'version':
-    case '--version':
-      process.stdout.write(`${version}\n`);
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(await usage());
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`dockyard: unknown command ${JSON.stringify(command)}\n\n${await usage()}`);
-      return 2;
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`dockyard: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
