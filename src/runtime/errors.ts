@@ -107,6 +107,16 @@ export function isConflict(error: unknown): boolean {
   return codeOf(error) === 409;
 }
 
+/**
+ * 422: the apiserver could not apply the request to the object as it is now. For a JSON Patch
+ * guarded by `test` operations, that is the test failing: someone changed the object since it
+ * was read (the apiserver says only "the server rejected our request due to an error in our
+ * request", with the failed test among the causes).
+ */
+export function isUnprocessable(error: unknown): boolean {
+  return codeOf(error) === 422;
+}
+
 /** 410 Gone: a resourceVersion or continue token older than etcd's compaction window. */
 export function isGone(error: unknown): boolean {
   return codeOf(error) === 410;

@@ -70,7 +70,7 @@ export function registryController(options: RegistryControllerOptions): Controll
       ...needs(['patch'], resources.claims, 'the registry storage claim'),
       ...needs(['patch', 'delete'], resources.daemonSets, 'the node-access proxy'),
       ...needs(['patch', 'delete'], resources.ingresses, 'the registry Ingress'),
-      ...needs(['patch'], resources.serviceAccounts, 'adding the pull Secret to imagePullSecrets'),
+      ...needs(['get', 'patch'], resources.serviceAccounts, 'adding the pull Secret to imagePullSecrets, read afresh after a lost race'),
       ...needs(['patch'], resources.registries, 'Registry status', 'status'),
     ],
     async reconcile(_key, context): Promise<ReconcileResult | void> {

@@ -2,7 +2,7 @@ import type { V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import type { Registry } from '../../api/v1alpha1/registry.ts';
 import type { Credential } from '../../registry-auth/credential-plan.ts';
 import type { ReconcileContext } from '../../runtime/controller.ts';
-import { unlessNotFound } from '../../runtime/errors.ts';
+import { isUnprocessable, unlessNotFound } from '../../runtime/errors.ts';
 import { matchesLabelSelector } from '../../runtime/label-selector.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { pullSecretCopy, pullSecretName, pullSecretSelector } from './builders/pull-secret.ts';
@@ -99,14 +99,52 @@ async function patchServiceAccounts(
 ): Promise<boolean> {
   let wrote = false;
   for (const name of accounts) {
-    const account = context.cache<V1ServiceAccount & KubeObject>(targets.serviceAccounts).get(`${namespace}/${name}`);
-    if (account === undefined) continue; // its creation wakes the Registry through the watch
-    const patch = imagePullSecretsPatch(account, pullSecretName(registry), wanted);
-    if (patch.length === 0) continue;
-    const patched = await unlessNotFound(context.client.patch(resources.serviceAccounts, { namespace, name }, 'json', patch, { signal: context.signal }));
-    if (patched !== undefined) wrote = true;
+    if (await patchServiceAccount(registry, context, { namespace, name }, wanted)) wrote = true;
   }
   return wrote;
+}
+
+/**
+ * Tries at most this many times when others change the ServiceAccount between our read and our
+ * patch: other Registries adding their own pull Secrets at the same moment, most often.
+ */
+export const serviceAccountPatchAttempts = 5;
+
+/**
+ * One ServiceAccount's entry. The patch is guarded by a `test` of the list as read (see
+ * imagePullSecretsPatch); when the apiserver rejects it because the list changed meanwhile, that
+ * is a lost optimistic race, not a failure: read the account afresh and patch again at once.
+ */
+async function patchServiceAccount(
+  registry: Registry,
+  context: ReconcileContext<KubeObject>,
+  key: { namespace: string; name: string },
+  wanted: boolean,
+): Promise<boolean> {
+  // The cache first: in the steady state it already shows the entry and nothing is sent.
+  let account: (V1ServiceAccount & KubeObject) | undefined = context
+    .cache<V1ServiceAccount & KubeObject>(targets.serviceAccounts)
+    .get(`${key.namespace}/${key.name}`);
+  for (let attempt = 1; ; attempt++) {
+    if (account === undefined) return false; // its creation wakes the Registry through the watch
+    const patch = imagePullSecretsPatch(account, pullSecretName(registry), wanted);
+    if (patch.length === 0) return false;
+    try {
+      return (await unlessNotFound(context.client.patch(resources.serviceAccounts, key, 'json', patch, { signal: context.signal }))) !== undefined;
+    } catch (error) {
+      if (!isUnprocessable(error)) throw error;
+      if (attempt >= serviceAccountPatchAttempts) {
+        throw new Error(
+          `ServiceAccount ${key.namespace}/${key.name} changed under each of ${attempt} attempts to ${wanted ? 'add' : 'remove'} ${pullSecretName(registry)} in its imagePullSecrets; trying again later`,
+        );
+      }
+      context.log.debug(
+        { namespace: key.namespace, serviceAccount: key.name, attempt },
+        'ServiceAccount changed since it was read; patching it again on a fresh read',
+      );
+      account = await unlessNotFound(context.client.get<V1ServiceAccount & KubeObject>(resources.serviceAccounts, key, context.signal));
+    }
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import type { V1ServiceAccount } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resources } from '../../../src/controllers/registry/resources.ts';
 import { isNotFound } from '../../../src/runtime/errors.ts';
+import { coreResources, type KubeObject } from '../../../src/runtime/resource.ts';
 import { eventually } from '../../support/eventually.ts';
 import { RegistryTestbed } from './testbed.ts';
 
@@ -90,6 +91,52 @@ describe.skipIf(inject('externalCluster'))('pull Secret fan-out', () => {
     expect(condition?.message).toContain('app-2');
     expect(await hasSecret(tenant)).toBe(true);
     expect(await hasSecret('app-2')).toBe(false);
+  });
+
+  it('lets Registries add their Secrets to one ServiceAccount at once, while others edit it too, without a Warning', async () => {
+    // Four Registries reconciled together, each patching the same ServiceAccount from a cache
+    // that lags the others' writes, and a fifth writer (a user, another controller) appending
+    // entries meanwhile: every `test`-guarded patch races. A lost race is retried at once.
+    const namespace = 'crowd';
+    await testbed.createNamespace(namespace);
+    await testbed.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'deployer' }, imagePullSecrets: [] } });
+    const names = ['r1', 'r2', 'r3', 'r4'];
+    const logsBefore = testbed.operator.logs.length;
+    let editing = true;
+    const otherWriter = (async () => {
+      for (let index = 0; editing; index++) {
+        await testbed.core.patchNamespacedServiceAccount({
+          namespace,
+          name: 'deployer',
+          body: [{ op: 'add', path: '/imagePullSecrets/-', value: { name: `other-${index}` } }],
+        });
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+    })();
+    try {
+      await Promise.all(
+        names.map((name) => testbed.createRegistry(namespace, name, { storage: { emptyDir: {} }, pullSecrets: { serviceAccounts: ['deployer'] } })),
+      );
+      await eventually(
+        async () => {
+          const entries = await pullSecretsOf(namespace, 'deployer');
+          return names.every((name) => entries.includes(`${name}-pull`));
+        },
+        { what: 'every Registry pull Secret on ServiceAccount deployer', timeoutMs: 60_000 },
+      );
+    } finally {
+      editing = false;
+      await otherWriter;
+    }
+    const entries = await pullSecretsOf(namespace, 'deployer');
+    // Nobody's entry was lost or doubled.
+    expect(entries.filter((entry) => entry?.endsWith('-pull')).sort()).toEqual(names.map((name) => `${name}-pull`));
+    expect(new Set(entries).size).toBe(entries.length);
+    const logs = testbed.operator.logs.slice(logsBefore);
+    expect(logs.filter((line) => line.msg === 'ServiceAccount changed since it was read; patching it again on a fresh read').length).toBeGreaterThan(0);
+    expect(JSON.stringify(logs)).not.toContain('the server rejected our request');
+    const events = await testbed.client.list<KubeObject & { reason?: string; note?: string; type?: string }>(coreResources.events, { namespace });
+    expect(events.items.filter((event) => event.type === 'Warning').map((event) => `${event.reason}: ${event.note}`)).toEqual([]);
   });
 
   it('withdraws every copy when the Registry is deleted', async () => {
