@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
 import { replaceBearerRealm } from '../oci/challenge.ts';
 import { tokenPath } from '../registry-auth/pod-contract.ts';
-import { discardUnreadBody, expectsContinue, requestHasBody } from './unread-body.ts';
+import { type RefusalExplainer, rewriteErrorMessage } from './refusal.ts';
+import { discardUnreadBody, expectsContinue, requestHasBody, type UnreadBody } from './unread-body.ts';
 
 /**
  * The reverse proxy in front of distribution. Bodies stream both ways (layers are gigabytes;
@@ -17,7 +18,12 @@ export interface ProxyContext {
   /** The scheme this server speaks to its clients. */
   scheme: 'http' | 'https';
   log: Logger;
+  /** Words for distribution's refusals of a token that lacks an action (its own say "authentication required"). */
+  explainRefusal?: RefusalExplainer;
 }
+
+// distribution's error bodies are a few hundred bytes; anything larger passes through untouched.
+const maxExplainedBodyBytes = 64 * 1024;
 
 // RFC 9110 7.6.1: connection-specific headers end at each hop.
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -61,11 +67,13 @@ export function proxyToRegistry(request: IncomingMessage, response: ServerRespon
     request.unpipe(upstreamRequest);
     const unread = discardUnreadBody(request, response, continued || !expectsContinue(request));
     const headers = responseHeaders(upstreamResponse.rawHeaders, tokenRealm(request, scheme));
-    response.writeHead(
-      upstreamResponse.statusCode ?? 502,
-      upstreamResponse.statusMessage,
-      unread.closeConnection ? [...headers, 'Connection', 'close'] : headers,
-    );
+    const status = upstreamResponse.statusCode ?? 502;
+    const explanation = status === 401 || status === 403 ? explainRefusal(request, headers, context) : undefined;
+    if (explanation !== undefined) {
+      relayExplained(upstreamResponse, response, { status, headers, explanation, unread, log: context.log });
+      return;
+    }
+    response.writeHead(status, upstreamResponse.statusMessage, unread.closeConnection ? [...headers, 'Connection', 'close'] : headers);
     pipeline(upstreamResponse, endingWhen(unread.settled), response, (error) => {
       if (error) context.log.debug({ err: error.message, method: request.method }, 'proxied response ended early');
     });
@@ -90,6 +98,46 @@ export function proxyToRegistry(request: IncomingMessage, response: ServerRespon
     if (!response.writableFinished || !upstreamRequest.writableFinished) upstreamRequest.destroy();
   });
   request.on('error', () => upstreamRequest.destroy());
+}
+
+/** What the explainer makes of the response's challenges, if anything. */
+function explainRefusal(request: IncomingMessage, headers: readonly string[], context: ProxyContext): string | undefined {
+  if (context.explainRefusal === undefined) return undefined;
+  for (let index = 0; index + 1 < headers.length; index += 2) {
+    if (headers[index]!.toLowerCase() !== 'www-authenticate') continue;
+    const explanation = context.explainRefusal(request.headers.authorization, headers[index + 1]!);
+    if (explanation !== undefined) return explanation;
+  }
+  return undefined;
+}
+
+/** Reads distribution's (small) error body, puts the explanation in as its message, and sends it on. */
+function relayExplained(
+  upstreamResponse: IncomingMessage,
+  response: ServerResponse,
+  answer: { status: number; headers: string[]; explanation: string; unread: UnreadBody; log: Logger },
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  upstreamResponse.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= maxExplainedBodyBytes) chunks.push(chunk);
+  });
+  upstreamResponse.on('error', () => response.destroy());
+  upstreamResponse.on('end', () => {
+    const original = Buffer.concat(chunks).toString('utf8');
+    const body = (size <= maxExplainedBodyBytes ? rewriteErrorMessage(original, answer.explanation) : undefined) ?? original;
+    const headers: string[] = [];
+    for (let index = 0; index + 1 < answer.headers.length; index += 2) {
+      if (answer.headers[index]!.toLowerCase() !== 'content-length') headers.push(answer.headers[index]!, answer.headers[index + 1]!);
+    }
+    headers.push('Content-Length', String(Buffer.byteLength(body)));
+    if (answer.unread.closeConnection) headers.push('Connection', 'close');
+    answer.log.info({ status: answer.status, explanation: answer.explanation }, 'explained a refusal of a token that lacks an action');
+    response.writeHead(answer.status, headers);
+    response.write(body);
+    void answer.unread.settled.then(() => response.end());
+  });
 }
 
 /** A pass-through whose end waits for `settled`: the answer is all written, but not ended before the body it did not read is in. */

@@ -6,6 +6,7 @@ import { healthPath, livenessPath, tokenPath } from '../registry-auth/pod-contra
 import type { IdentitiesDocument } from '../registry-auth/identities.ts';
 import type { TokenSigningKey } from '../registry-auth/token-signing-key.ts';
 import { proxyToRegistry } from './proxy.ts';
+import { refusalExplainer } from './refusal.ts';
 import { handleTokenRequest } from './token-endpoint.ts';
 import { requestHasBody } from './unread-body.ts';
 
@@ -52,7 +53,13 @@ export function createAuthServer(settings: AuthServerSettings): AuthServer {
     log: settings.log,
     now,
   };
-  const proxyContext = { upstream: settings.upstream, agent, scheme, log: settings.log } as const;
+  const proxyContext = {
+    upstream: settings.upstream,
+    agent,
+    scheme,
+    log: settings.log,
+    explainRefusal: refusalExplainer({ certificate: settings.signingKey.certificate, service: settings.service, identities: settings.identities }),
+  } as const;
 
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];

@@ -1,4 +1,4 @@
-import { randomBytes, sign } from 'node:crypto';
+import { randomBytes, sign, verify, type X509Certificate } from 'node:crypto';
 import type { Access } from './scope.ts';
 import type { TokenSigningKey } from './token-signing-key.ts';
 
@@ -57,6 +57,30 @@ export function issueToken(key: TokenSigningKey, request: TokenRequest): IssuedT
   // JWS wants the raw r || s signature (RFC 7518 3.4), not DER.
   const signature = sign('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
   return { token: `${signingInput}.${signature.toString('base64url')}`, claims };
+}
+
+/**
+ * The claims of a token this service signed with the key of `certificate`, or undefined for
+ * anything else (another signer, a forged or malformed token). Expiry is not checked: the door
+ * reads tokens distribution has already judged, only to explain its refusals.
+ */
+export function readOwnToken(certificate: X509Certificate, token: string): TokenClaims | undefined {
+  const [header, claims, signature] = token.split('.');
+  if (header === undefined || claims === undefined || signature === undefined) return undefined;
+  try {
+    const valid = verify(
+      'sha256',
+      Buffer.from(`${header}.${claims}`),
+      { key: certificate.publicKey, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(signature, 'base64url'),
+    );
+    if (!valid) return undefined;
+    const parsed = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as Partial<TokenClaims>;
+    if (typeof parsed.sub !== 'string' || !Array.isArray(parsed.access)) return undefined;
+    return parsed as TokenClaims;
+  } catch {
+    return undefined;
+  }
 }
 
 function base64urlJson(value: unknown): string {

@@ -141,6 +141,30 @@ describe.skipIf(inject('externalCluster')).each(flavors)('registry auth (%s)', (
     expect(client.challenges.some((challenge) => challenge.scopes.some((scope) => scope.includes('push')))).toBe(true);
   });
 
+  it('says which identity lacks which action when distribution refuses a token, with its challenge intact', async () => {
+    const expectRefusal = async (response: Response, message: string, scope: string) => {
+      expect(response.status).toBe(401);
+      const challenge = response.headers.get('www-authenticate') ?? '';
+      expect(challenge).toContain('error="insufficient_scope"');
+      expect(challenge).toContain(`scope="${scope}"`);
+      expect(challenge).toContain(`realm="${new URL(response.url).origin}/auth/token"`);
+      const body = (await response.json()) as { errors: { code: string; message: string; detail: unknown }[] };
+      expect(body.errors[0]).toMatchObject({ code: 'UNAUTHORIZED', message });
+      expect(body.errors[0]!.detail).toBeDefined(); // distribution's detail (the missing access) stays
+    };
+    const pullUser = credential('pull').username;
+    const pushUpload = await new TokenAuthClient(credential('pull')).fetch(`${front.url}/v2/apps/web/blobs/uploads/`, { method: 'POST' });
+    await expectRefusal(pushUpload, `the pull credentials of this registry (${pullUser}) cannot push to apps/web`, 'repository:apps/web:pull,push');
+    const remove = await new TokenAuthClient(credential('push')).fetch(`${front.url}/v2/apps/web/manifests/${image.digest}`, { method: 'DELETE' });
+    await expectRefusal(
+      remove,
+      `the push credentials of this registry (${credential('push').username}) cannot delete from apps/web`,
+      'repository:apps/web:delete',
+    );
+    const anonymousUpload = await new TokenAuthClient().fetch(`${anonymousFront.url}/v2/apps/web/blobs/uploads/`, { method: 'POST' });
+    await expectRefusal(anonymousUpload, 'anonymous clients of this registry cannot push to apps/web', 'repository:apps/web:pull,push');
+  });
+
   it('refuses wrong credentials at the token service', async () => {
     const wrong = { username: credential('pull').username, password: `${credential('pull').password}x` };
     await expect(pull(front, wrong, 'apps/web', 'v1')).rejects.toThrow(TokenRequestRefused);
