@@ -22,6 +22,9 @@ export interface ProxyContext {
   explainRefusal?: RefusalExplainer;
 }
 
+/** How long distribution may take to answer `Expect: 100-continue` before the body is sent anyway. */
+const continueTimeoutMs = 300;
+
 // distribution's error bodies are a few hundred bytes; anything larger passes through untouched.
 const maxExplainedBodyBytes = 64 * 1024;
 
@@ -34,9 +37,16 @@ export function proxyToRegistry(request: IncomingMessage, response: ServerRespon
   const hasBody = requestHasBody(request);
   // distribution answers some requests with a body (an upload without a valid token) before
   // reading it, and then closes the connection. Sending the body only once it asks for it means
-  // no byte is ever written into that closing connection, where the write error could overtake
-  // the answer; the extra round trip stays on the Pod's loopback.
-  if (hasBody) headers['expect'] = '100-continue';
+  // no byte is written into that closing connection, where the write error could overtake the
+  // answer; the extra round trip stays on the Pod's loopback. Go's server answers such a request
+  // at once only when the connection is not to be reused; on a kept-alive one it first reads up
+  // to 256 KiB of the body it refused, without saying 100 Continue (3.0.0, whose tracing wrapper
+  // hides the body's type from that check). Hence a connection of its own for each upload, and,
+  // should a build still wait, the body goes anyway after a moment, as curl does.
+  if (hasBody) {
+    headers['expect'] = '100-continue';
+    headers['connection'] = 'close';
+  }
   const upstreamRequest = httpRequest({
     protocol: context.upstream.protocol,
     hostname: context.upstream.hostname,
@@ -50,12 +60,20 @@ export function proxyToRegistry(request: IncomingMessage, response: ServerRespon
   let answered = false;
 
   if (hasBody) {
-    upstreamRequest.once('continue', () => {
-      if (answered) return;
+    const sendBody = () => {
+      clearTimeout(impatience);
+      if (answered || continued) return;
       continued = true;
       if (expectsContinue(request)) response.writeContinue();
       request.pipe(upstreamRequest);
-    });
+    };
+    const impatience = setTimeout(() => {
+      context.log.debug({ method: request.method }, 'distribution neither answered nor said 100 Continue in time; sending the body anyway');
+      sendBody();
+    }, continueTimeoutMs);
+    upstreamRequest.once('continue', sendBody);
+    upstreamRequest.once('response', () => clearTimeout(impatience));
+    upstreamRequest.once('close', () => clearTimeout(impatience));
   } else {
     upstreamRequest.end();
   }

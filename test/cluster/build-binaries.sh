@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, etcd, kwok, registry), the real node's (kubelet, kube-proxy, coredns) and helm
-# (to render the chart) from their Go modules, pinned by the wrapper modules under
-# test/cluster/go/. Each lands in $DOCKYARD_CACHE/bin/<tool>-<version>/, outside the clone, so a
-# machine builds a version once. Prints the directory that holds every binary on its last line.
+# kube-scheduler, etcd, kwok, registry), the real node's (kubelet, kube-proxy, coredns), helm
+# (to render the chart) and the OCI conformance suite from their Go modules, pinned by the
+# wrapper modules under test/cluster/go/. Each lands in $DOCKYARD_CACHE/bin/<tool>-<version>/,
+# outside the clone, so a machine builds a version once. Prints the directory that holds every
+# binary on its last line.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,6 +70,12 @@ build coredns coredns . "$coredns_version" "-X github.com/coredns/coredns/corema
 helm_version=$(module_version "$here/go/helm" helm.sh/helm/v3)
 build helm helm helm.sh/helm/v3/cmd/helm "$helm_version" \
   "-X helm.sh/helm/v3/internal/version.version=$helm_version"
+
+# The OCI distribution-spec conformance suite, run against distribution plain and behind the auth
+# server. Since its redesign it is a command (the README builds it with `go build`), not a
+# `go test -c` binary; no conformance/ tag exists, so the wrapper pins a pseudo-version.
+conformance_version=$(module_version "$here/go/conformance" github.com/opencontainers/distribution-spec/conformance)
+build oci-conformance conformance github.com/opencontainers/distribution-spec/conformance "$conformance_version"
 
 if $built_any; then
   echo "control-plane binaries: cold build took $(( $(date +%s) - build_started ))s" >&2
