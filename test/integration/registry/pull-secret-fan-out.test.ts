@@ -94,13 +94,15 @@ describe.skipIf(inject('externalCluster'))('pull Secret fan-out', () => {
   });
 
   it('lets Registries add their Secrets to one ServiceAccount at once, while others edit it too, without a Warning', async () => {
-    // Four Registries reconciled together, each patching the same ServiceAccount from a cache
-    // that lags the others' writes, and a fifth writer (a user, another controller) appending
-    // entries meanwhile: every `test`-guarded patch races. A lost race is retried at once.
+    // Four Registries asking for the same ServiceAccount at the same moment, each patching it
+    // from a cache that lags the others' writes, and a fifth writer (a user, another controller)
+    // appending entries meanwhile: every `test`-guarded patch races. A lost race is retried at once.
     const namespace = 'crowd';
     await testbed.createNamespace(namespace);
-    await testbed.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'deployer' }, imagePullSecrets: [] } });
+    await testbed.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'deployer' }, imagePullSecrets: [{ name: 'preexisting' }] } });
     const names = ['r1', 'r2', 'r3', 'r4'];
+    for (const name of names) await testbed.createRegistry(namespace, name, { storage: { emptyDir: {} } });
+    for (const name of names) await testbed.waitForReady(namespace, name);
     const logsBefore = testbed.operator.logs.length;
     let editing = true;
     const otherWriter = (async () => {
@@ -115,7 +117,9 @@ describe.skipIf(inject('externalCluster'))('pull Secret fan-out', () => {
     })();
     try {
       await Promise.all(
-        names.map((name) => testbed.createRegistry(namespace, name, { storage: { emptyDir: {} }, pullSecrets: { serviceAccounts: ['deployer'] } })),
+        names.map((name) =>
+          testbed.client.patch(resources.registries, { namespace, name }, 'merge', { spec: { pullSecrets: { serviceAccounts: ['deployer'] } } }),
+        ),
       );
       await eventually(
         async () => {
@@ -132,6 +136,7 @@ describe.skipIf(inject('externalCluster'))('pull Secret fan-out', () => {
     // Nobody's entry was lost or doubled.
     expect(entries.filter((entry) => entry?.endsWith('-pull')).sort()).toEqual(names.map((name) => `${name}-pull`));
     expect(new Set(entries).size).toBe(entries.length);
+    expect(entries[0]).toBe('preexisting');
     const logs = testbed.operator.logs.slice(logsBefore);
     expect(logs.filter((line) => line.msg === 'ServiceAccount changed since it was read; patching it again on a fresh read').length).toBeGreaterThan(0);
     expect(JSON.stringify(logs)).not.toContain('the server rejected our request');
