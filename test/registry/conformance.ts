@@ -14,8 +14,11 @@ import { XMLParser } from 'fast-xml-parser';
 export type ConformanceStatus = 'passed' | 'failed' | 'skipped';
 
 export interface ConformanceRun {
-  /** Status per test case, keyed `classname / name`. */
-  results: Map<string, ConformanceStatus>;
+  /**
+   * Statuses per test name (`classname / name`), sorted: the suite repeats a few names, and its
+   * order of tests varies from run to run (Go map order), so a name's results are a multiset.
+   */
+  results: Map<string, ConformanceStatus[]>;
   durationMs: number;
 }
 
@@ -79,19 +82,16 @@ interface JunitCase {
 const statuses: Record<string, ConformanceStatus> = { passed: 'passed', skipped: 'skipped', failure: 'failed', error: 'failed' };
 
 /** Test cases of a JUnit report, by their `status` attribute. */
-export function parseJunit(xml: string): Map<string, ConformanceStatus> {
+export function parseJunit(xml: string): Map<string, ConformanceStatus[]> {
   const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase' });
   const document = parser.parse(xml) as { testsuites?: { testsuite?: { testcase?: JunitCase[] }[] } };
-  const results = new Map<string, ConformanceStatus>();
+  const results = new Map<string, ConformanceStatus[]>();
   for (const suite of document.testsuites?.testsuite ?? []) {
     for (const testCase of suite.testcase ?? []) {
       const status = statuses[testCase.status ?? ''];
       if (status === undefined) throw new Error(`the conformance report gives ${testCase.name} the status ${testCase.status}`);
-      // A name the report repeats gets its ordinal, which the suite's fixed order keeps stable.
-      const base = `${testCase.classname} / ${testCase.name}`;
-      let key = base;
-      for (let ordinal = 2; results.has(key); ordinal++) key = `${base} #${ordinal}`;
-      results.set(key, status);
+      const key = `${testCase.classname} / ${testCase.name}`;
+      results.set(key, [...(results.get(key) ?? []), status].sort());
     }
   }
   if (results.size === 0) throw new Error('the conformance report holds no test case');
@@ -99,8 +99,8 @@ export function parseJunit(xml: string): Map<string, ConformanceStatus> {
 }
 
 /** passed / failed / skipped counts. */
-export function tally(results: Map<string, ConformanceStatus>): Record<ConformanceStatus, number> {
+export function tally(results: Map<string, ConformanceStatus[]>): Record<ConformanceStatus, number> {
   const counts = { passed: 0, failed: 0, skipped: 0 };
-  for (const status of results.values()) counts[status]++;
+  for (const statuses of results.values()) for (const status of statuses) counts[status]++;
   return counts;
 }

@@ -138,10 +138,11 @@ describe.skipIf(inject('externalCluster'))('pull Secret fan-out', () => {
     expect(new Set(entries).size).toBe(entries.length);
     expect(entries[0]).toBe('preexisting');
     const logs = testbed.operator.logs.slice(logsBefore);
-    expect(logs.filter((line) => line.msg === 'ServiceAccount changed since it was read; patching it again on a fresh read').length).toBeGreaterThan(0);
     expect(JSON.stringify(logs)).not.toContain('the server rejected our request');
     const events = await testbed.client.list<KubeObject & { reason?: string; note?: string; type?: string }>(coreResources.events, { namespace });
     expect(events.items.filter((event) => event.type === 'Warning').map((event) => `${event.reason}: ${event.note}`)).toEqual([]);
+    // The races did happen, and were retried.
+    expect(logs.filter((line) => line.msg === 'ServiceAccount changed since it was read; patching it again on a fresh read').length).toBeGreaterThan(0);
   });
 
   it('withdraws every copy when the Registry is deleted', async () => {
