@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { IdentitiesDocument, Role } from '../registry-auth/identities.ts';
+import { bearerChallenge } from '../oci/challenge.ts';
 import { parseScopes, type Access } from '../registry-auth/scope.ts';
 import { readOwnToken } from '../registry-auth/token.ts';
 
@@ -18,20 +19,13 @@ export interface TokenHolder {
   access: readonly Access[];
 }
 
-/** The `error` parameter and scope of a Bearer challenge, or undefined for other challenges. */
-export function bearerChallengeParameters(challenge: string): { error?: string; scope?: string } | undefined {
-  if (!/^\s*bearer\s/i.test(challenge)) return undefined;
-  const parameters = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map(([, key, value]) => [key!.toLowerCase(), value!]));
-  return { error: parameters['error'], scope: parameters['scope'] };
-}
-
 /**
  * "the pull credentials of this registry cannot push to apps/web", for a challenge whose scope
  * asks for actions the token does not hold; undefined when the token holds them all (the refusal
  * is then distribution's own business).
  */
-export function explainInsufficientScope(holder: TokenHolder, challengeScope: string): string | undefined {
-  const missing = parseScopes([challengeScope]).flatMap((scope) => {
+export function explainInsufficientScope(holder: TokenHolder, challengeScopes: readonly string[]): string | undefined {
+  const missing = parseScopes(challengeScopes).flatMap((scope) => {
     const held = holder.access.filter((access) => access.type === scope.type && access.name === scope.name).flatMap((access) => access.actions);
     const lacking = scope.actions.filter((action) => !held.includes(action));
     if (lacking.length === 0) return [];
@@ -78,13 +72,13 @@ export type RefusalExplainer = (authorization: string | undefined, challenge: st
 /** The explainer for tokens this service issued for `service`, signed with the key of `certificate`. */
 export function refusalExplainer(options: { certificate: X509Certificate; service: string; identities: () => IdentitiesDocument }): RefusalExplainer {
   return (authorization, challenge) => {
-    const parameters = bearerChallengeParameters(challenge);
-    if (parameters?.error !== 'insufficient_scope' || parameters.scope === undefined) return undefined;
+    const parameters = bearerChallenge(challenge);
+    if (parameters?.error !== 'insufficient_scope' || parameters.scopes.length === 0) return undefined;
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
     if (token === undefined) return undefined;
     const claims = readOwnToken(options.certificate, token);
     if (claims === undefined || claims.aud !== options.service) return undefined;
     const role = options.identities().identities.find((record) => record.username === claims.sub)?.role;
-    return explainInsufficientScope({ subject: claims.sub, role, access: claims.access }, parameters.scope);
+    return explainInsufficientScope({ subject: claims.sub, role, access: claims.access }, parameters.scopes);
   };
 }

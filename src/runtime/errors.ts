@@ -98,23 +98,17 @@ export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefi
   }
 }
 
-/** 422 Unprocessable Entity: the apiserver refused the object itself (validation), not the request. */
+/**
+ * 422 Unprocessable Entity: the apiserver refused the object itself (validation), not the
+ * request. A JSON Patch whose `test` fails gets it too, with no cause named: someone changed the
+ * object since it was read.
+ */
 export function isInvalid(error: unknown): error is KubeApiError {
   return isApiError(error) && error.code === 422;
 }
 
 export function isConflict(error: unknown): boolean {
   return codeOf(error) === 409;
-}
-
-/**
- * 422: the apiserver could not apply the request to the object as it is now. For a JSON Patch
- * guarded by `test` operations, that is the test failing: someone changed the object since it
- * was read (the apiserver says only "the server rejected our request due to an error in our
- * request", with the failed test among the causes).
- */
-export function isUnprocessable(error: unknown): boolean {
-  return codeOf(error) === 422;
 }
 
 /** 410 Gone: a resourceVersion or continue token older than etcd's compaction window. */

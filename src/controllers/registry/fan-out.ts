@@ -2,7 +2,7 @@ import type { V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import type { Registry } from '../../api/v1alpha1/registry.ts';
 import type { Credential } from '../../registry-auth/credential-plan.ts';
 import type { ReconcileContext } from '../../runtime/controller.ts';
-import { isUnprocessable, unlessNotFound } from '../../runtime/errors.ts';
+import { isInvalid, unlessNotFound } from '../../runtime/errors.ts';
 import { matchesLabelSelector } from '../../runtime/label-selector.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { pullSecretCopy, pullSecretName, pullSecretSelector } from './builders/pull-secret.ts';
@@ -132,7 +132,7 @@ async function patchServiceAccount(
     try {
       return (await unlessNotFound(context.client.patch(resources.serviceAccounts, key, 'json', patch, { signal: context.signal }))) !== undefined;
     } catch (error) {
-      if (!isUnprocessable(error)) throw error;
+      if (!isInvalid(error)) throw error;
       if (attempt >= serviceAccountPatchAttempts) {
         throw new Error(
           `ServiceAccount ${key.namespace}/${key.name} changed under each of ${attempt} attempts to ${wanted ? 'add' : 'remove'} ${pullSecretName(registry)} in its imagePullSecrets; trying again later`,
