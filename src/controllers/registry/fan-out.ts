@@ -108,7 +108,7 @@ async function patchServiceAccounts(
  * Tries at most this many times when others change the ServiceAccount between our read and our
  * patch: other Registries adding their own pull Secrets at the same moment, most often.
  */
-export const serviceAccountPatchAttempts = 5;
+export const serviceAccountPatchAttempts = 10;
 
 /**
  * One ServiceAccount's entry. The patch is guarded by a `test` of the list as read (see

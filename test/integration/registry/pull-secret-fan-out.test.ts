@@ -112,7 +112,7 @@ describe.skipIf(inject('externalCluster'))('pull Secret fan-out', () => {
           name: 'deployer',
           body: [{ op: 'add', path: '/imagePullSecrets/-', value: { name: `other-${index}` } }],
         });
-        await new Promise((resolve) => setTimeout(resolve, 15));
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
     try {
