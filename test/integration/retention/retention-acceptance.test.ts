@@ -1,4 +1,3 @@
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RetentionPolicySpec } from '../../../src/api/v1alpha1/retention-policy.ts';
@@ -7,6 +6,7 @@ import type { RetentionReport } from '../../../src/retention/report.ts';
 import { runRetention } from '../../../src/retention/runner/run.ts';
 import { KubeClient } from '../../../src/runtime/kube-client.ts';
 import { adminKubeConfig, createTestNamespace } from '../../support/kube.ts';
+import { createImageUsers } from '../../support/workloads.ts';
 import { buildImage, buildIndex, buildReferrer, type BuiltManifest } from '../../registry/images.ts';
 import { debianRegistryAvailable, LocalRegistry, type RegistryFlavor } from '../../registry/local-registry.ts';
 import { RegistryPusher } from '../../registry/push.ts';
@@ -71,23 +71,9 @@ describe.skipIf(inject('externalCluster')).each(flavors)('retention acceptance (
     for (const repository of ['apps/frontend', 'apps/backend', 'apps/jobs']) await fill(repository, pusher);
     const kubeConfig = adminKubeConfig();
     ({ name: namespace, remove: removeNamespace } = await createTestNamespace(kubeConfig, 'retention-acceptance'));
-    await kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
-      namespace,
-      body: { metadata: { name: 'jobs' }, spec: { containers: [{ name: 'run', image: `${registry.host}/apps/jobs:v3` }] } },
-    });
-    await kubeConfig.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'backend' },
-        spec: {
-          replicas: 0,
-          selector: { matchLabels: { app: 'backend' } },
-          template: {
-            metadata: { labels: { app: 'backend' } },
-            spec: { containers: [{ name: 'api', image: `${registry.host}/apps/backend@${digests.get('apps/backend:v4')}` }] },
-          },
-        },
-      },
+    await createImageUsers(kubeConfig, namespace, {
+      pod: { name: 'jobs', image: `${registry.host}/apps/jobs:v3` },
+      deployment: { name: 'backend', image: `${registry.host}/apps/backend@${digests.get('apps/backend:v4')}` },
     });
   });
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -14,6 +14,7 @@ import { KubeClient } from '../../../src/runtime/kube-client.ts';
 import { bundledDockyardMain } from '../../support/bundle.ts';
 import { installDockyardCrds } from '../../support/crds.ts';
 import { adminKubeConfig, createTestNamespace } from '../../support/kube.ts';
+import { createImageUsers } from '../../support/workloads.ts';
 import { buildImage } from '../../registry/images.ts';
 import { LocalRegistry } from '../../registry/local-registry.ts';
 import { RegistryPusher } from '../../registry/push.ts';
@@ -57,6 +58,20 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
       await client.close();
     }
   };
+  /** `dockyard retention run` for the test's policy, as its Job would run it (the bundle, a kubeconfig for in-cluster credentials). */
+  const retentionRunCommand = (...extra: string[]) =>
+    run(process.execPath, [
+      bundledDockyardMain(),
+      'retention',
+      'run',
+      '--policy',
+      `${namespace}/keep-newest`,
+      '--registry',
+      registry.url,
+      '--kubeconfig',
+      inject('kubeconfig'),
+      ...extra,
+    ]);
   const policy = {
     registryRef: { name: 'main' },
     repositories: ['apps/**'],
@@ -74,20 +89,9 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
     await pushVersions('apps/api');
     const image = (tagOrDigest: string) => `${registry.host}/apps/api${tagOrDigest}`;
     // v1 runs in a Pod by tag; v2 is in a Deployment's template by digest; v4 is the newest.
-    await kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
-      namespace,
-      body: { metadata: { name: 'api-v1' }, spec: { containers: [{ name: 'api', image: image(':v1') }] } },
-    });
-    await kubeConfig.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'api' },
-        spec: {
-          replicas: 0,
-          selector: { matchLabels: { app: 'api' } },
-          template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: image(`@${digests['apps/api:v2']}`) }] } },
-        },
-      },
+    await createImageUsers(kubeConfig, namespace, {
+      pod: { name: 'api-v1', image: image(':v1') },
+      deployment: { name: 'api', image: image(`@${digests['apps/api:v2']}`) },
     });
     await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
       group: 'dockyard.dev',
@@ -107,21 +111,7 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
   it('deletes only what no rule keeps and nothing the cluster uses, and says so in its summary and report', async () => {
     const terminationLog = join(scratch, 'termination-log');
     const reportFile = join(scratch, 'report.json');
-    const { stdout } = await run(process.execPath, [
-      bundledDockyardMain(),
-      'retention',
-      'run',
-      '--policy',
-      `${namespace}/keep-newest`,
-      '--registry',
-      registry.url,
-      '--kubeconfig',
-      inject('kubeconfig'),
-      '--report-file',
-      reportFile,
-      '--termination-log',
-      terminationLog,
-    ]);
+    const { stdout } = await retentionRunCommand('--report-file', reportFile, '--termination-log', terminationLog);
     expect(await tagsOf('apps/api')).toEqual(['v1', 'v2', 'v4']);
     const summary = lastSummary(stdout);
     expect(summary).toMatchObject({ outcome: 'Succeeded', dryRun: false, deleted: 1, protected: 2 });
@@ -134,19 +124,7 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
     expect(JSON.stringify(reasonsOf(digests['apps/api:v2']!))).toContain(`Deployment ${namespace}/api`);
 
     // A second run finds nothing more to delete.
-    const second = await run(process.execPath, [
-      bundledDockyardMain(),
-      'retention',
-      'run',
-      '--policy',
-      `${namespace}/keep-newest`,
-      '--registry',
-      registry.url,
-      '--kubeconfig',
-      inject('kubeconfig'),
-      '--termination-log',
-      terminationLog,
-    ]);
+    const second = await retentionRunCommand('--termination-log', terminationLog);
     expect(lastSummary(second.stdout)).toMatchObject({ outcome: 'Succeeded', deleted: 0 });
   });
 
