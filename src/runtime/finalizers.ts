@@ -1,3 +1,4 @@
+import { isInvalid } from './errors.ts';
 import type { KubeObject } from './resource.ts';
 
 export type JsonPatchOperation =
@@ -54,7 +55,17 @@ export function finalizerStep(object: KubeObject, finalizer: string): FinalizerS
   };
 }
 
-export type FinalizerOutcome<R> = { action: 'finalizer-added' } | { action: 'applied'; result: R } | { action: 'cleaned-up' } | { action: 'none' };
+/**
+ * `stale`: a finalizer patch's `test` failed (422) because the object changed since the cache saw
+ * it, typically a reconcile of an object whose finalizer was just added but whose update event
+ * has not arrived yet. Expected with caches, not a failure: the update event brings a fresh look.
+ */
+export type FinalizerOutcome<R> =
+  | { action: 'finalizer-added' }
+  | { action: 'applied'; result: R }
+  | { action: 'cleaned-up' }
+  | { action: 'none' }
+  | { action: 'stale' };
 
 /**
  * Runs one step of the state machine for `object`. `patch` sends a JSON Patch to the object;
@@ -73,15 +84,26 @@ export async function reconcileWithFinalizer<R>(
   const step = finalizerStep(object, finalizer);
   switch (step.action) {
     case 'add-finalizer':
-      await handlers.patch(step.patch);
+      if (!(await patchUnlessStale(handlers.patch, step.patch))) return { action: 'stale' };
       return { action: 'finalizer-added' };
     case 'apply':
       return { action: 'applied', result: await handlers.apply() };
     case 'cleanup':
       await handlers.cleanup();
-      await handlers.patch(step.removePatch);
+      if (!(await patchUnlessStale(handlers.patch, step.removePatch))) return { action: 'stale' };
       return { action: 'cleaned-up' };
     case 'none':
       return { action: 'none' };
+  }
+}
+
+/** Sends a `test`-guarded patch; false when the apiserver refused it (422) because the guard no longer held. */
+async function patchUnlessStale(patch: (operations: JsonPatchOperation[]) => Promise<unknown>, operations: JsonPatchOperation[]): Promise<boolean> {
+  try {
+    await patch(operations);
+    return true;
+  } catch (error) {
+    if (isInvalid(error)) return false;
+    throw error;
   }
 }

@@ -88,6 +88,10 @@ export function registryController(options: RegistryControllerOptions): Controll
             context.log.info('withdrew the pull Secret from every namespace before the Registry goes');
           },
         });
+        if (outcome.action === 'stale') {
+          context.log.debug("the cached Registry was older than the apiserver's; looking again once the update arrives");
+          return { requeueAfterMs: 1_000 };
+        }
         return outcome.action === 'applied' ? outcome.result : undefined;
       } catch (error) {
         // The runtime retries with backoff; the Event tells `kubectl describe` readers why it is

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { finalizerStep, reconcileWithFinalizer, type JsonPatchOperation } from '../../../src/runtime/finalizers.ts';
 import type { KubeObject } from '../../../src/runtime/resource.ts';
+import { KubeApiError } from '../../../src/runtime/errors.ts';
 
 const finalizer = 'dockyard.dev/cleanup';
 
@@ -86,5 +87,18 @@ describe('finalizer state machine', () => {
     const { outcome, calls } = await step(object({ deletionTimestamp: '2025-01-01T00:00:00Z', finalizers: ['other.io/keep'] }));
     expect(outcome).toEqual({ action: 'none' });
     expect(calls).toEqual([]);
+  });
+  it('reports a finalizer patch whose test no longer holds (422, a stale cache) as stale, not as a failure', async () => {
+    const testFailed = new KubeApiError('PATCH', '/apis/x', 422, {
+      reason: 'Invalid',
+      message: 'the server rejected our request due to an error in our request',
+    });
+    const refusing = { patch: async () => Promise.reject(testFailed), apply: async () => 'never', cleanup: async () => undefined };
+    expect(await reconcileWithFinalizer(object({}), finalizer, refusing)).toEqual({ action: 'stale' });
+    expect(await reconcileWithFinalizer(object({ deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [finalizer] }), finalizer, refusing)).toEqual({
+      action: 'stale',
+    });
+    const unreachable = { ...refusing, patch: async () => Promise.reject(new KubeApiError('PATCH', '/apis/x', 503, undefined)) };
+    await expect(reconcileWithFinalizer(object({}), finalizer, unreachable)).rejects.toThrow(/503/);
   });
 });
