@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { RegistryClient } from '../../src/oci/client.ts';
 import { freeLoopbackPorts } from '../cluster/ports.ts';
 import { ManagedProcess, ProcessRegistry } from '../cluster/processes.ts';
 import { eventually } from '../support/eventually.ts';
@@ -100,6 +101,16 @@ export class LocalRegistry {
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n${log}`);
     }
     return local;
+  }
+
+  /** The tags of `repository`, sorted, read through the OCI client as retention reads them. */
+  async tags(repository: string): Promise<string[]> {
+    const client = new RegistryClient({ url: this.url });
+    try {
+      return (await client.allTags(repository)).sort();
+    } finally {
+      await client.close();
+    }
   }
 
   async stop(): Promise<void> {

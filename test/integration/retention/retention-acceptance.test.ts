@@ -98,14 +98,6 @@ describe.skipIf(inject('externalCluster')).each(flavors)('retention acceptance (
       await client.close();
     }
   };
-  const tagsOf = async (repository: string) => {
-    const client = new RegistryClient({ url: registry.url });
-    try {
-      return (await client.allTags(repository)).sort();
-    } finally {
-      await client.close();
-    }
-  };
   const decisionsOf = (report: RetentionReport) =>
     report.repositories.flatMap((repository) => repository.manifests.map((manifest) => `${repository.name}@${manifest.digest} ${manifest.action}`)).sort();
 
@@ -115,7 +107,7 @@ describe.skipIf(inject('externalCluster')).each(flavors)('retention acceptance (
     const { summary, report } = await runOnce(true);
     expect(summary).toMatchObject({ outcome: 'Succeeded', dryRun: true });
     expect(summary.message).toMatch(/^dry run: .*nothing was deleted$/);
-    expect(await tagsOf('apps/frontend')).toHaveLength(40);
+    expect(await registry.tags('apps/frontend')).toHaveLength(40);
     dryReport = report!;
   });
 
@@ -123,10 +115,10 @@ describe.skipIf(inject('externalCluster')).each(flavors)('retention acceptance (
     const { summary, report } = await runOnce(false);
     expect(decisionsOf(report!)).toEqual(decisionsOf(dryReport));
     const kept = (...extra: string[]) => [...recent, 'v10', 'v20', 'release-1', 'release-2', 'latest', ...extra].sort();
-    expect(await tagsOf('apps/frontend')).toEqual(kept());
+    expect(await registry.tags('apps/frontend')).toEqual(kept());
     const keptSignature = `sha256-${digests.get(`apps/backend:v${versions}`)!.slice('sha256:'.length)}.sig`;
-    expect(await tagsOf('apps/backend')).toEqual(kept('v4', keptSignature));
-    expect(await tagsOf('apps/jobs')).toEqual(kept('v3'));
+    expect(await registry.tags('apps/backend')).toEqual(kept('v4', keptSignature));
+    expect(await registry.tags('apps/jobs')).toEqual(kept('v3'));
     // 25 old images per repository, but frontend's v5 is an index with two platform images, the
     // backend's v4 and the jobs' v3 are in use, and the signature of backend v2 goes with it.
     expect(summary).toMatchObject({ outcome: 'Succeeded', deleted: 27 + 25 + 24, protected: 2 });

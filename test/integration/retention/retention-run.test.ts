@@ -50,14 +50,6 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
       digests[`${repository}:v${version}`] = await pusher.pushManifest(repository, buildImage({ created: new Date(now - (5 - version) * day) }), `v${version}`);
     }
   };
-  const tagsOf = async (repository: string) => {
-    const client = new RegistryClient({ url: registry.url });
-    try {
-      return (await client.allTags(repository)).sort();
-    } finally {
-      await client.close();
-    }
-  };
   /** `dockyard retention run` for the test's policy, as its Job would run it (the bundle, a kubeconfig for in-cluster credentials). */
   const retentionRunCommand = (...extra: string[]) =>
     run(process.execPath, [
@@ -112,7 +104,7 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
     const terminationLog = join(scratch, 'termination-log');
     const reportFile = join(scratch, 'report.json');
     const { stdout } = await retentionRunCommand('--report-file', reportFile, '--termination-log', terminationLog);
-    expect(await tagsOf('apps/api')).toEqual(['v1', 'v2', 'v4']);
+    expect(await registry.tags('apps/api')).toEqual(['v1', 'v2', 'v4']);
     const summary = lastSummary(stdout);
     expect(summary).toMatchObject({ outcome: 'Succeeded', dryRun: false, deleted: 1, protected: 2 });
     expect(summary).toMatchObject(JSON.parse(await readFile(terminationLog, 'utf8')));
@@ -154,7 +146,7 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
     } finally {
       await client.close();
     }
-    expect(await tagsOf('apps/worker')).toEqual(['v1', 'v2', 'v3', 'v4']);
+    expect(await registry.tags('apps/worker')).toEqual(['v1', 'v2', 'v3', 'v4']);
   });
 
   it('fails with a clear message, deciding and deleting nothing, when the registry cannot be reached', async () => {
@@ -194,6 +186,6 @@ describe.skipIf(inject('externalCluster'))('dockyard retention run', () => {
     } finally {
       await client.close();
     }
-    expect(await tagsOf('apps/worker')).toEqual(['v1', 'v2', 'v3', 'v4']);
+    expect(await registry.tags('apps/worker')).toEqual(['v1', 'v2', 'v3', 'v4']);
   });
 });
