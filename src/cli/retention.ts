@@ -8,12 +8,11 @@ import { describeIssues } from '../api/field-path.ts';
 import { RetentionPolicySpec } from '../api/v1alpha1/retention-policy.ts';
 import type { BasicCredentials } from '../oci/authorizer.ts';
 import { RegistryClient } from '../oci/client.ts';
-import { evaluate } from '../retention/evaluate.ts';
+import { evaluate, policySelects } from '../retention/evaluate.ts';
 import { renderPlanTable } from '../retention/plan-table.ts';
 import { retentionReport } from '../retention/report.ts';
 import { nothingInUse, type InUseSet } from '../retention/snapshot.ts';
 import { readRegistrySnapshot } from '../retention/runner/read-registry.ts';
-import { policySelects } from '../retention/evaluate.ts';
 
 export const retentionUsage = `dockyard retention run --policy NAMESPACE/NAME --registry URL --registry-host HOST... [flags]
       One retention run, as the RetentionPolicy's Job runs it: read what the cluster runs and what the
