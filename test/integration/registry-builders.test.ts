@@ -2,7 +2,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { group, Registry, version } from '../../src/api/v1alpha1/index.ts';
 import { registryDeployment } from '../../src/controllers/registry/builders/deployment.ts';
-import { endpoints } from '../../src/controllers/registry/builders/endpoints.ts';
+import { endpoints } from '../../src/controllers/common/registry-endpoints.ts';
 import { registryIngress } from '../../src/controllers/registry/builders/ingress.ts';
 import { nodeProxyDaemonSet } from '../../src/controllers/registry/builders/node-proxy-daemon-set.ts';
 import { persistentVolumeClaim } from '../../src/controllers/registry/builders/persistent-volume-claim.ts';

@@ -6,7 +6,7 @@ import type { ReconcileContext, ReconcileResult } from '../../runtime/controller
 import { unlessNotFound } from '../../runtime/errors.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { secretText } from '../../runtime/secret-data.ts';
-import { endpoints } from './builders/endpoints.ts';
+import { endpoints } from '../common/registry-endpoints.ts';
 import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
 import { distributePullSecrets, removeCopies, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';

@@ -7,7 +7,7 @@ import type { WatchTarget } from '../../runtime/list-watch-source.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import { certificateResource, registryCertificate } from './builders/certificate.ts';
 import type { CertManagerDiscovery } from './cert-manager-discovery.ts';
-import { endpoints } from './builders/endpoints.ts';
+import { endpoints } from '../common/registry-endpoints.ts';
 import { registryIdentity } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
 import { specProblems, type SpecProblem } from './builders/spec-problems.ts';

@@ -1,7 +1,7 @@
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
 import type { ObjectMeta, ResourceType } from '../../../runtime/resource.ts';
 import { childNames } from '../../common/registry-children.ts';
-import { serviceDnsNames, type EndpointOptions } from './endpoints.ts';
+import { serviceDnsNames, type EndpointOptions } from '../../common/registry-endpoints.ts';
 import { childMetadata, components, registryIdentity } from './metadata.ts';
 
 /**

@@ -15,7 +15,7 @@ import { childNames, containerNames } from '../../common/registry-children.ts';
 import { authSecretKeys, frontPort, frontPortName, healthPath, livenessPath, paths } from '../../../registry-auth/pod-contract.ts';
 import { tlsSecretName } from './certificate.ts';
 import { childLabels, childMetadata, type ChildObject, components, registryIdentity, selectorLabels } from './metadata.ts';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.ts';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../common/pod-security.ts';
 import { canonicalQuantity } from './quantity.ts';
 import { rolloutStrategy, storageVolume, storageVolumeName } from './storage.ts';
 

@@ -2,9 +2,9 @@ import type { V1DaemonSet, V1ResourceRequirements, V1SecurityContext } from '@ku
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
 import { childNames, containerNames } from '../../common/registry-children.ts';
 import { frontPortName } from '../../../registry-auth/pod-contract.ts';
-import { serviceAddress, type EndpointOptions } from './endpoints.ts';
+import { serviceAddress, type EndpointOptions } from '../../common/registry-endpoints.ts';
 import { childLabels, childMetadata, type ChildObject, components, registryIdentity, selectorLabels } from './metadata.ts';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.ts';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../common/pod-security.ts';
 
 /** The node's loopback: the only address the proxy binds, so nothing off the node reaches it. */
 const nodeLoopback = '127.0.0.1';

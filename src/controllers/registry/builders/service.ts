@@ -2,7 +2,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
 import { childNames } from '../../common/registry-children.ts';
 import { frontPortName } from '../../../registry-auth/pod-contract.ts';
-import { servicePort } from './endpoints.ts';
+import { servicePort } from '../../common/registry-endpoints.ts';
 import { childMetadata, type ChildObject, components, registryIdentity, selectorLabels } from './metadata.ts';
 
 /**

@@ -3,7 +3,7 @@ import { defaultRegistryImage, defaultReplicas, type Registry, type RegistryStat
 import type { ConditionUpdate } from '../../../runtime/conditions.ts';
 import { childNames } from '../../common/registry-children.ts';
 import { tlsSecretName } from '../builders/certificate.ts';
-import { endpoints, type EndpointOptions } from '../builders/endpoints.ts';
+import { endpoints, type EndpointOptions } from '../../common/registry-endpoints.ts';
 import { registryIdentity } from '../builders/metadata.ts';
 import { referencedSecrets } from '../builders/referenced-secrets.ts';
 import { specProblems, type SpecProblem } from '../builders/spec-problems.ts';

@@ -1,6 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { endpoints } from '../../../../src/controllers/registry/builders/endpoints.ts';
+import { endpoints } from '../../../../src/controllers/common/registry-endpoints.ts';
 import { sourceNamespaceLabel } from '../../../../src/controllers/registry/builders/metadata.ts';
 import { pullSecretCopy, pullSecretName, pullSecretSelector } from '../../../../src/controllers/registry/builders/pull-secret.ts';
 import { registryNameLabel } from '../../../../src/controllers/common/registry-children.ts';

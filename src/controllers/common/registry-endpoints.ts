@@ -1,7 +1,6 @@
-import type { Registry } from '../../../api/v1alpha1/registry.ts';
-import { childNames } from '../../common/registry-children.ts';
-import { frontPort } from '../../../registry-auth/pod-contract.ts';
-import { registryIdentity } from './metadata.ts';
+import type { Registry } from '../../api/v1alpha1/registry.ts';
+import { childNames } from './registry-children.ts';
+import { frontPort } from '../../registry-auth/pod-contract.ts';
 
 /** Kubernetes' default; clusters set another with the kubelet's --cluster-domain. */
 const defaultClusterDomain = 'cluster.local';
@@ -31,7 +30,8 @@ export function servicePort(registry: Registry): number {
 
 /** The Service's names as clients address it: `<svc>.<ns>.svc` and its fully qualified form. */
 function serviceHostNames(registry: Registry, options: EndpointOptions): { name: string; namespaced: string; short: string; full: string } {
-  const { name, namespace } = registryIdentity(registry);
+  const { name, namespace } = registry.metadata;
+  if (!name || !namespace) throw new Error('a Registry needs metadata.name and metadata.namespace (use the object as read from the API)');
   const service = childNames(name).workload;
   const short = `${service}.${namespace}.svc`;
   return { name: service, namespaced: `${service}.${namespace}`, short, full: `${short}.${options.clusterDomain ?? defaultClusterDomain}` };
