@@ -9,7 +9,7 @@ import type { InformerEvent } from './informer.ts';
 import type { InformerSet } from './informer-set.ts';
 import type { KubeClient } from './kube-client.ts';
 import { watchTargetName, type WatchTarget } from './list-watch-source.ts';
-import type { OperatorMetrics, ReconcileOutcome } from './metrics.ts';
+import type { GaugeSample, OperatorMetrics, ReconcileOutcome } from './metrics.ts';
 import { controllerOfKind } from './owner-references.ts';
 import { formatKey, keyOf, parseKey, type KubeObject, type ObjectKey, type ResourceType } from './resource.ts';
 import type { PermissionRequirement } from './startup-checks.ts';
@@ -52,6 +52,19 @@ export interface ControllerDefinition<T extends KubeObject = KubeObject> {
    * CRDs it needs are those of the custom kinds it watches; they are checked too.)
    */
   permissions?: PermissionRequirement[];
+  /**
+   * Gauges computed from this controller's caches at each scrape (such as the outcome of each
+   * object's last run, read from its status): a series goes when its object goes, and only the
+   * leader, whose caches are filled, exports them.
+   */
+  gauges?: CacheGauge[];
+}
+
+export interface CacheGauge {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  samples(caches: CacheReader): Iterable<GaugeSample>;
 }
 
 /** Erases a controller's object type so definitions of different kinds fit in one list. */
@@ -122,6 +135,8 @@ export class Controller {
       }
       deps.informers.informerFor(index.target).addIndex(index.name, index.keys);
     }
+
+    for (const gauge of definition.gauges ?? []) this.unsubscribe.push(deps.metrics.trackCacheGauge(gauge, () => gauge.samples(this.caches)));
 
     const rootResource = definition.root.resource;
     this.subscribe(definition.root, (object) => [keyOf(object)]);

@@ -5,6 +5,11 @@ import type { WorkQueue, WorkQueueObserver } from './workqueue.ts';
 
 export type ReconcileOutcome = 'success' | 'requeue' | 'error' | 'terminal';
 
+export interface GaugeSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
 /**
  * The operator's Prometheus metrics, on a registry of its own (not prom-client's global one), so
  * several managers in one process, as in tests, do not collide. Names follow controller-runtime's
@@ -21,6 +26,8 @@ export class OperatorMetrics {
   private readonly queueRetries: Counter<'name'>;
   private readonly informerRestarts: Counter<'informer' | 'reason'>;
   private readonly leader: Gauge;
+  /** Gauges whose samples a controller computes at scrape time; registered once, fed by the current leader term. */
+  private readonly cacheGauges = new Map<string, { samples: (() => Iterable<GaugeSample>) | undefined }>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -117,6 +124,31 @@ export class OperatorMetrics {
   trackInformer(name: string, informer: Informer<KubeObject>): () => void {
     this.informers.set(name, informer);
     return () => this.informers.delete(name);
+  }
+
+  /** Exports a gauge computed at each scrape by `samples` until the returned function is called (the term ends). */
+  trackCacheGauge(definition: { name: string; help: string; labelNames: readonly string[] }, samples: () => Iterable<GaugeSample>): () => void {
+    let source = this.cacheGauges.get(definition.name);
+    if (source === undefined) {
+      const created: { samples: (() => Iterable<GaugeSample>) | undefined } = { samples: undefined };
+      source = created;
+      this.cacheGauges.set(definition.name, created);
+      new Gauge({
+        name: definition.name,
+        help: definition.help,
+        labelNames: [...definition.labelNames],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const sample of created.samples?.() ?? []) this.set(sample.labels, sample.value);
+        },
+      });
+    }
+    const entry = source;
+    entry.samples = samples;
+    return () => {
+      if (entry.samples === samples) entry.samples = undefined;
+    };
   }
 
   setLeader(leading: boolean): void {
