@@ -20,10 +20,14 @@ export const retentionUsage = `dockyard retention run --policy NAMESPACE/NAME --
       --policy NAMESPACE/NAME  the RetentionPolicy, read from the cluster (in-cluster credentials or --kubeconfig)
       --registry URL           the registry's API, such as http://main-registry.team-a.svc:5000
       --registry-host HOST     a name images reference the registry by (repeat: Service forms, localhost:PORT, ingress)
-      --credentials-dir DIR    a mounted Secret with username and password files (the maintainer identity)
+      --credentials-dir DIR    a mounted Secret: username and password files (the maintainer identity; anonymous
+                               without them), and ca.crt when the registry's certificate needs a private CA
       --strategy S             auto (default: untag by tag, by digest where refused), byDigest or untagByTag
       --report-file FILE       write the full report (JSON) there; the summary is the last log line
       --termination-log FILE   write the summary there too (default /dev/termination-log when it exists)
+      --report-job NAME        the run's Job: leave the summary and the report as ConfigMaps owned by it
+      --report-job-uid UID     (with --report-job) the Job's uid, for the ownerReference
+      --report-namespace NS    (with --report-job) where: the Job's namespace, whence the operator copies them
   dockyard retention plan --registry URL --policy FILE [flags]
       Preview what a RetentionPolicy would delete from a registry, deleting nothing. No cluster needed.
       --registry URL           the registry, such as https://registry.example.com or http://localhost:5000
@@ -154,9 +158,13 @@ async function runCommand(args: string[]): Promise<number> {
       strategy: { type: 'string', default: 'auto' },
       'report-file': { type: 'string' },
       'termination-log': { type: 'string' },
+      'report-job': { type: 'string' },
+      'report-job-uid': { type: 'string' },
+      'report-namespace': { type: 'string' },
       kubeconfig: { type: 'string' },
     },
   });
+  const reportOwner = reportOwnerFrom(values['report-job'], values['report-job-uid'], values['report-namespace']);
   const policyKey = values.policy?.split('/');
   if (policyKey?.length !== 2 || !policyKey[0] || !policyKey[1]) throw new Error('--policy NAMESPACE/NAME is required');
   if (values.registry === undefined) throw new Error('--registry is required');
@@ -177,8 +185,8 @@ async function runCommand(args: string[]): Promise<number> {
   const object = await cluster.get<{ spec?: unknown; metadata?: { generation?: number } }>(retentionPolicyResource, { namespace, name });
   const parsed = RetentionPolicySpec.safeParse(object.spec);
   if (!parsed.success) throw new Error(`RetentionPolicy ${values.policy}: the spec cannot be read: ${describeIssues(parsed.error).replaceAll('\n', '; ')}`);
-  const credentials = values['credentials-dir'] === undefined ? undefined : await credentialsFromDirectory(values['credentials-dir']);
-  const registry = new RegistryClient({ url: values.registry, credentials, repositoryActions: ['pull', 'delete'] });
+  const { credentials, ca } = values['credentials-dir'] === undefined ? {} : await credentialsFromDirectory(values['credentials-dir']);
+  const registry = new RegistryClient({ url: values.registry, credentials, ...(ca !== undefined ? { ca } : {}), repositoryActions: ['pull', 'delete'] });
   try {
     const { summary, report } = await runRetention({
       rules: parsed.data,
@@ -196,14 +204,36 @@ async function runCommand(args: string[]): Promise<number> {
     const terminationLog = values['termination-log'] ?? (existsSync('/dev/termination-log') ? '/dev/termination-log' : undefined);
     // The Pod's termination message (4 KiB at most) is how the operator learns the outcome without reading logs.
     if (terminationLog !== undefined) await writeFile(terminationLog, line.slice(0, 4096));
+    if (reportOwner !== undefined) {
+      const { stageReport } = await import('../retention/runner/stage-report.ts');
+      const parts = await stageReport(cluster, reportOwner, summary, report);
+      log.info({ namespace: reportOwner.namespace, job: reportOwner.job, parts }, 'left the summary and report for the operator');
+    }
     return summary.outcome === 'Failed' ? 1 : 0;
   } finally {
     await registry.close();
   }
 }
 
-/** A mounted Secret's `username` and `password` files; the password never leaves this process. */
-async function credentialsFromDirectory(directory: string): Promise<BasicCredentials> {
-  const read = async (key: string) => (await readFile(join(directory, key), 'utf8')).trim();
-  return { username: await read('username'), password: await read('password') };
+function reportOwnerFrom(job: string | undefined, uid: string | undefined, namespace: string | undefined) {
+  if (job === undefined && uid === undefined && namespace === undefined) return undefined;
+  if (!job || !uid || !namespace) throw new Error('--report-job, --report-job-uid and --report-namespace go together');
+  return { job, uid, namespace };
+}
+
+/** A mounted Secret's `username`, `password` and `ca.crt` files, each optional; the password never leaves this process. */
+async function credentialsFromDirectory(directory: string): Promise<{ credentials?: BasicCredentials; ca?: string }> {
+  const read = async (key: string) => {
+    try {
+      return await readFile(join(directory, key), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  };
+  const [username, password, ca] = await Promise.all([read('username'), read('password'), read('ca.crt')]);
+  return {
+    ...(username !== undefined && password !== undefined ? { credentials: { username: username.trim(), password: password.trim() } } : {}),
+    ...(ca !== undefined ? { ca } : {}),
+  };
 }
