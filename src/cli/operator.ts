@@ -28,6 +28,10 @@ export const operatorUsage = `dockyard operator [flags]
                                         a comma-separated list, or '*' for all (default: none, each Registry
                                         keeps to its own namespace); only who runs the operator can grant it
       --cluster-domain DOMAIN           the cluster's DNS domain (default cluster.local)
+      --jobs-namespace NS               where retention runs (CronJobs, Jobs) and their credentials copies live
+                                        (default: the operator's own namespace)
+      --jobs-service-account NAME       the ServiceAccount retention runs use (default dockyard-retention); it needs
+                                        only read access to workloads and policies, never the operator's rights
       --log-level LEVEL                 trace, debug, info, warn, error (default info)`;
 
 /** What tests and fixtures may change beyond the flags. */
@@ -54,6 +58,8 @@ export async function operatorCommand(args: string[], overrides: OperatorOverrid
       image: { type: 'string' },
       'pull-secret-sources': { type: 'string' },
       'cluster-domain': { type: 'string', default: 'cluster.local' },
+      'jobs-namespace': { type: 'string' },
+      'jobs-service-account': { type: 'string', default: 'dockyard-retention' },
     },
     allowNegative: true,
     strict: true,
@@ -71,6 +77,8 @@ export async function operatorCommand(args: string[], overrides: OperatorOverrid
         operatorImage: values.image ?? process.env['DOCKYARD_IMAGE'] ?? `dockyard:${version}`,
         pullSecretSources: parsePullSecretSources(values['pull-secret-sources']),
         clusterDomain: values['cluster-domain'],
+        jobsNamespace: values['jobs-namespace'] ?? podNamespace(),
+        jobsServiceAccount: values['jobs-service-account'],
       }),
     informers: overrides.informers,
     leaderElection: values['leader-elect']

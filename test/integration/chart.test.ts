@@ -37,6 +37,12 @@ function only<T extends KubeObject>(objects: KubeObject[], kind: string): T {
   return matching[0] as T;
 }
 
+function named(objects: KubeObject[], kind: string, suffix: string): KubeObject {
+  const matching = objects.filter((object) => object.kind === kind && object.metadata?.name?.endsWith(suffix));
+  expect(matching, `exactly one ${kind} named *${suffix}`).toHaveLength(1);
+  return matching[0]!;
+}
+
 function operatorContainer(objects: KubeObject[]): Container {
   const container = only<Workload>(objects, 'Deployment').spec.template.spec.containers.find((candidate) => candidate.name === 'operator');
   expect(container, 'the operator container').toBeDefined();
@@ -72,11 +78,19 @@ describe.skipIf(!helmAvailable)('the Helm chart', () => {
     expect(stdout).toContain('0 chart(s) failed');
   });
 
-  it('grants exactly the RBAC rules of manifests/, which the operator is tested with', () => {
-    expect(only(rendered, 'ClusterRole')['rules']).toEqual(only(manifests, 'ClusterRole')['rules']);
-    const binding = only(rendered, 'ClusterRoleBinding') as KubeObject & { subjects: unknown[]; roleRef: { name: string } };
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: `${namespace}-operator`, namespace }]);
-    expect(binding.roleRef.name).toBe(only(rendered, 'ClusterRole').metadata?.name);
+  it('grants exactly the RBAC rules of manifests/, which the operator is tested with, to the operator and to retention runs', () => {
+    for (const identity of ['-operator', '-retention']) {
+      for (const [roleKind, bindingKind] of [
+        ['ClusterRole', 'ClusterRoleBinding'],
+        ['Role', 'RoleBinding'],
+      ] as const) {
+        expect(named(rendered, roleKind, identity)['rules']).toEqual(named(manifests, roleKind, identity)['rules']);
+        const binding = named(rendered, bindingKind, identity) as KubeObject & { subjects: unknown[]; roleRef: { name: string } };
+        expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: `${namespace}${identity}`, namespace }]);
+        expect(binding.roleRef.name).toBe(named(rendered, roleKind, identity).metadata?.name);
+      }
+    }
+    expect(operatorContainer(rendered).args).toContain(`--jobs-service-account=${namespace}-retention`);
   });
 
   it('runs the operator container as manifests/ does: limits, probes, security', () => {

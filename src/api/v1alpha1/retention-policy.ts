@@ -127,5 +127,5 @@ export const retentionPolicyKind = {
   ],
 } satisfies KindDefinition<typeof RetentionPolicySpec, typeof RetentionPolicyStatus>;
 
-const RetentionPolicy = resourceSchema(retentionPolicyKind);
+export const RetentionPolicy = resourceSchema(retentionPolicyKind);
 export type RetentionPolicy = z.output<typeof RetentionPolicy>;

@@ -13,6 +13,8 @@ import { samplesDirectory } from '../../support/samples.ts';
 import { OperatorProcess } from '../../support/operator-process.ts';
 
 export const operatorUser = 'dockyard-operator';
+/** Where the operator keeps retention CronJobs and Jobs in these tests, as an install keeps them in its own namespace. */
+export const jobsNamespace = 'dockyard-system';
 
 export type RegistryObject = KubeObject & { spec: Record<string, unknown>; status?: RegistryStatus };
 
@@ -60,6 +62,8 @@ export class RegistryTestbed {
           'dockyard:test',
           '--pull-secret-sources',
           options.pullSecretSources,
+          '--jobs-namespace',
+          jobsNamespace,
         ],
       });
       return new RegistryTestbed(plane, operator);
@@ -135,9 +139,24 @@ export class RegistryTestbed {
  */
 async function grantInstalledRole(plane: LocalControlPlane): Promise<void> {
   const documents = parseAllDocuments(readFileSync(new URL('../../../manifests/operator/rbac.yaml', import.meta.url), 'utf8')).map((d) => d.toJS());
-  const role = documents.find((document) => document.kind === 'ClusterRole');
+  const role = documents.find((document) => document.kind === 'ClusterRole' && document.metadata.name === 'dockyard-operator');
   const rbac = plane.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
   await rbac.createClusterRole({ body: role });
+  // The Role for retention CronJobs and Jobs, in the namespace the operator keeps them in.
+  await plane
+    .kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name: jobsNamespace } } });
+  const jobsRole = documents.find((document) => document.kind === 'Role' && document.metadata.name === 'dockyard-operator');
+  await rbac.createNamespacedRole({ namespace: jobsNamespace, body: { ...jobsRole, metadata: { ...jobsRole.metadata, namespace: jobsNamespace } } });
+  await rbac.createNamespacedRoleBinding({
+    namespace: jobsNamespace,
+    body: {
+      metadata: { name: 'dockyard-operator-test' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: jobsRole.metadata.name },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: operatorUser }],
+    },
+  });
   await rbac.createClusterRoleBinding({
     body: {
       metadata: { name: 'dockyard-operator-test' },
