@@ -15,6 +15,8 @@ import { OperatorProcess } from '../../support/operator-process.ts';
 export const operatorUser = 'dockyard-operator';
 /** Where the operator keeps retention CronJobs and Jobs in these tests, as an install keeps them in its own namespace. */
 export const jobsNamespace = 'dockyard-system';
+/** The retention runs' ServiceAccount, as manifests/ installs it (the operator's default). */
+export const retentionServiceAccount = 'dockyard-retention';
 
 export type RegistryObject = KubeObject & { spec: Record<string, unknown>; status?: RegistryStatus };
 
@@ -157,6 +159,19 @@ async function grantInstalledRole(plane: LocalControlPlane): Promise<void> {
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: operatorUser }],
     },
   });
+  // The retention runs' identity, exactly as installed: its ServiceAccount, roles and bindings.
+  await plane
+    .kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedServiceAccount({ namespace: jobsNamespace, body: { metadata: { name: retentionServiceAccount } } });
+  for (const document of documents.filter((candidate) => candidate.metadata.name === retentionServiceAccount)) {
+    const namespaced = { ...document, metadata: { ...document.metadata, namespace: jobsNamespace } };
+    if (document.subjects) namespaced.subjects = document.subjects.map((subject: object) => ({ ...subject, namespace: jobsNamespace }));
+    if (document.kind === 'ClusterRole') await rbac.createClusterRole({ body: document });
+    if (document.kind === 'ClusterRoleBinding') await rbac.createClusterRoleBinding({ body: namespaced });
+    if (document.kind === 'Role') await rbac.createNamespacedRole({ namespace: jobsNamespace, body: namespaced });
+    if (document.kind === 'RoleBinding') await rbac.createNamespacedRoleBinding({ namespace: jobsNamespace, body: namespaced });
+  }
   await rbac.createClusterRoleBinding({
     body: {
       metadata: { name: 'dockyard-operator-test' },
