@@ -31,7 +31,17 @@ if (process.env['RETENTION_RUN_MEMORY_CHILD'] === '1') {
   const registry = syntheticRegistry({ repositories: Math.max(1, Math.round(tags / tagsPerRepository)), tagsPerRepository, now, inUsePerRepository: 20 });
   const evaluation = evaluate(registry.snapshot, policy, registry.inUse, now);
   const report = retentionReport(evaluation);
-  const summary = { outcome: 'Succeeded' as const, dryRun: true, message: '', evaluated: 0, kept: 0, deleted: 0, protected: 0, startTime: '', completionTime: '' };
+  const summary = {
+    outcome: 'Succeeded' as const,
+    dryRun: true,
+    message: '',
+    evaluated: 0,
+    kept: 0,
+    deleted: 0,
+    protected: 0,
+    startTime: '',
+    completionTime: '',
+  };
   const parts = reportParts(summary, report);
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify({ tags: registry.tags, parts: parts.length, maxRssMiB }));

@@ -64,6 +64,10 @@ export async function credentialsCopy(
     target.credentials ? read(target.credentials.password) : undefined,
     target.ca ? read(target.ca) : undefined,
   ]);
+  const data: Record<string, string> = {
+    ...(username !== undefined && password !== undefined ? { username, password } : {}),
+    ...(ca !== undefined ? { 'ca.crt': ca } : {}),
+  };
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -75,9 +79,8 @@ export async function credentialsCopy(
       annotations: { [policyAnnotation]: copy.policyKey },
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: copy.owner.name, uid: copy.owner.uid }],
     },
-    data: {
-      ...(username !== undefined && password !== undefined ? { username, password } : {}),
-      ...(ca !== undefined ? { 'ca.crt': ca } : {}),
-    },
+    // An anonymous run's copy has no keys; an empty map would not survive the round trip through
+    // the apiserver, and every reconcile would then apply it again.
+    ...(Object.keys(data).length > 0 ? { data } : {}),
   };
 }

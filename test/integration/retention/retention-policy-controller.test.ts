@@ -18,7 +18,8 @@ import { createImageUsers } from '../../support/workloads.ts';
 import { buildImage } from '../../registry/images.ts';
 import { LocalRegistry } from '../../registry/local-registry.ts';
 import { RegistryPusher } from '../../registry/push.ts';
-import { jobsNamespace, RegistryTestbed, retentionServiceAccount } from '../registry/testbed.ts';
+import { jobsNamespace, operatorUser, RegistryTestbed, retentionServiceAccount } from '../registry/testbed.ts';
+import { auditedRequests, describeRequest } from '../../support/audit-log.ts';
 
 const run = promisify(execFile);
 const tenant = 'retention-tenant';
@@ -233,6 +234,21 @@ describe.skipIf(inject('externalCluster'))('the RetentionPolicy controller', () 
     expect(condition(orphan, 'Degraded')?.message).toContain('spec.registryRef');
     await expect(cronJobOf('orphan')).rejects.toSatisfy(isNotFound);
   });
+
+  it('writes nothing for a minute while policies are in place and no run happens, though each is reconciled', async () => {
+    const from = Date.now();
+    for (const name of ['keep-two', 'nightly', 'orphan']) {
+      await client.patch(retentionPolicies, { namespace: tenant, name }, 'merge', { metadata: { labels: { 'test.dockyard.dev/nudge': 'idle' } } });
+    }
+    await testbed.operator.waitForLog(
+      (line) => line.msg === 'reconciled' && line['key'] === `${tenant}/orphan` && Date.parse(line.time) > from,
+      'a reconcile of the nudged policies',
+      { timeoutMs: 30_000 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 60_000 - (Date.now() - from)));
+    const writes = await auditedRequests(testbed.plane.auditLogFile, operatorUser, { from, to: Date.now() });
+    expect(writes.map(describeRequest)).toEqual([]);
+  }, 90_000);
 
   it('removes the CronJob when the policy goes, and the report with it', async () => {
     await client.delete(retentionPolicies, { namespace: tenant, name: 'keep-two' });
