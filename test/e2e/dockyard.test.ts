@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localImageNames } from '../cluster/images/local-images.ts';
 import { allowPlainHttpPulls } from '../cluster/real-node/node-config.ts';
 import { eventually } from '../support/eventually.ts';
+import { buildImage } from '../registry/images.ts';
+import { RegistryPusher } from '../registry/push.ts';
+import { tokenService } from '../../src/registry-auth/pod-contract.ts';
 import { e2eKubeConfig, e2eUnavailable, helm, kubectl, portForward, run } from './cluster.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -214,6 +217,70 @@ describe.skipIf(e2eUnavailable !== undefined)(`Dockyard on a real node${e2eUnava
     expect(ready?.status).toBe('False');
     expect(`${ready?.reason} ${ready?.message}`).toMatch(/missing-s3|secret/i);
     timings.push(`S3 Registry without its Secret: Ready=${ready?.status} ${ready?.reason}: ${ready?.message}`);
+  });
+
+  it('runs a RetentionPolicy as a real Job on the node, with the maintainer credential copied for it, and reports the outcome', async () => {
+    // Four images with known build times, pushed through the registry's door with the push identity.
+    const push = await core().readNamespacedSecret({ name: 'main-push', namespace: team });
+    const field = (key: string) => Buffer.from(push.data?.[key] ?? '', 'base64').toString();
+    const forward = await portForward(team, 'main-registry', 5000);
+    const base = `http://127.0.0.1:${forward.localPort}`;
+    const tokenFor = async (actions: string) => {
+      const query = new URLSearchParams({ service: tokenService(team, 'main'), scope: `repository:e2e/app:${actions}` });
+      const answer = await fetch(`${base}/auth/token?${query}`, {
+        headers: { authorization: `Basic ${Buffer.from(`${field('username')}:${field('password')}`).toString('base64')}` },
+      });
+      return ((await answer.json()) as { token: string }).token;
+    };
+    try {
+      const pusher = new RegistryPusher(base, { authorization: `Bearer ${await tokenFor('push,pull')}` });
+      const now = Date.now();
+      for (let version = 1; version <= 4; version++) {
+        await pusher.pushManifest('e2e/app', buildImage({ created: new Date(now - (5 - version) * 86_400_000) }), `v${version}`);
+      }
+      await custom().createNamespacedCustomObject({
+        group: 'dockyard.dev',
+        version: 'v1alpha1',
+        plural: 'retentionpolicies',
+        namespace: team,
+        body: {
+          apiVersion: 'dockyard.dev/v1alpha1',
+          kind: 'RetentionPolicy',
+          metadata: { name: 'keep-two', namespace: team, annotations: { 'dockyard.dev/run-now': 'e2e' } },
+          spec: {
+            registryRef: { name: 'main' },
+            repositories: ['e2e/app'],
+            schedule: '0 3 * * *',
+            rules: [{ mostRecentlyPushed: 2 }],
+            minTagsPerRepository: 0,
+          },
+        },
+      });
+      const lastRun = await timed('retention Job runs on the real node', () =>
+        eventually(
+          async () => {
+            const object = (await custom().getNamespacedCustomObject({
+              group: 'dockyard.dev',
+              version: 'v1alpha1',
+              plural: 'retentionpolicies',
+              namespace: team,
+              name: 'keep-two',
+            })) as { status?: { lastRun?: { outcome?: string; deleted?: number; message?: string; jobName?: string }; reportConfigMap?: string } };
+            return object.status?.lastRun?.outcome !== undefined && object.status;
+          },
+          { what: 'the retention run to be reported', timeoutMs: 180_000, intervalMs: 1_000 },
+        ),
+      );
+      expect(lastRun.lastRun).toMatchObject({ outcome: 'Succeeded', deleted: 2 });
+      const pods = await core().listNamespacedPod({ namespace: operatorNamespace, labelSelector: `batch.kubernetes.io/job-name=${lastRun.lastRun?.jobName}` });
+      expect(pods.items.map((pod) => pod.spec?.nodeName)).toEqual(['dockyard-real-node']);
+      const report = await core().readNamespacedConfigMap({ namespace: team, name: lastRun.reportConfigMap! });
+      expect(JSON.parse(report.data?.['summary.json'] ?? '{}')).toMatchObject({ summary: { outcome: 'Succeeded', deleted: 2 } });
+      const tags = await fetch(`${base}/v2/e2e/app/tags/list`, { headers: { authorization: `Bearer ${await tokenFor('pull')}` } });
+      expect(((await tags.json()) as { tags: string[] }).tags.sort()).toEqual(['v3', 'v4']);
+    } finally {
+      forward.stop();
+    }
   });
 
   it('uses the images the real node imported, never a pull from the internet', async () => {
