@@ -254,6 +254,8 @@ describe.skipIf(inject('externalCluster'))('the RetentionPolicy controller', () 
     await client.delete(retentionPolicies, { namespace: tenant, name: 'keep-two' });
     await testbed.waitForGone(() => cronJobOf('keep-two'), 'the CronJob of the deleted policy');
     await testbed.waitForGone(() => testbed.core.readNamespacedConfigMap({ namespace: tenant, name: 'keep-two-retention-report' }), 'the report');
+    const metrics = await (await fetch(`${await testbed.operator.healthUrl()}/metrics`)).text();
+    expect(metrics).not.toContain('policy="keep-two"');
     expect((await cronJobOf('nightly')).metadata?.name).toBe(cronJobName(tenant, 'nightly'));
   });
 });
