@@ -11,16 +11,18 @@ const commands = new Map<string, (args: string[]) => Promise<number>>([
   ['crds', async (args) => (await import('./crds.ts')).crdsCommand(args)],
   ['node-proxy', async (args) => (await import('./node-proxy.ts')).nodeProxyCommand(args)],
   ['retention', async (args) => (await import('./retention.ts')).retentionCommand(args)],
+  ['check-health', async (args) => (await import('./check-health.ts')).checkHealthCommand(args)],
 ]);
 
 /** The help text; only asked for by people, so it may load every command's module. */
 async function usage(): Promise<string> {
-  const [operator, crds, authServer, nodeProxy, retention] = await Promise.all([
+  const [operator, crds, authServer, nodeProxy, retention, checkHealth] = await Promise.all([
     import('./operator.ts'),
     import('./crds.ts'),
     import('./auth-server.ts'),
     import('./node-proxy.ts'),
     import('./retention.ts'),
+    import('./check-health.ts'),
   ]);
   return `dockyard: container registries inside your Kubernetes cluster
 
@@ -30,6 +32,7 @@ Usage:
   ${authServer.authServerUsage}
   ${nodeProxy.nodeProxyUsage}
   ${retention.retentionUsage}
+  ${checkHealth.checkHealthUsage}
   dockyard version
       Print the version.
 `;

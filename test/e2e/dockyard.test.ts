@@ -89,6 +89,10 @@ describe.skipIf(e2eUnavailable !== undefined)(`Dockyard on a real node${e2eUnava
     expect(deployment.status?.readyReplicas).toBe(2);
     const { stdout } = await kubectl(['get', 'lease', '-n', operatorNamespace, 'dockyard-operator', '-o', 'jsonpath={.spec.holderIdentity}']);
     expect(stdout).toMatch(new RegExp(`^${release}-operator-`));
+    const test = await timed('helm test', () =>
+      run(helm(), ['test', release, '--kubeconfig', inject('e2eKubeconfig')!, '--namespace', operatorNamespace, '--timeout', '120s']),
+    );
+    expect(test.stdout).toMatch(/operator-ready[\s\S]*Succeeded/);
   });
 
   it('runs a Registry on PVC storage that becomes Ready with real Pods', async () => {

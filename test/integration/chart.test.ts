@@ -111,8 +111,45 @@ describe.skipIf(!helmAvailable)('the Helm chart', () => {
     expect(operatorContainer(documents(stdout)).args?.some((arg) => arg.startsWith('--pull-secret-sources'))).toBe(false);
   });
 
+  it('refuses a values file with a typo, naming the key', async () => {
+    const failure = await run(helm, ['template', namespace, chart, '--namespace', namespace, '--set', 'replicaz=3']).then(
+      () => undefined,
+      (error: Error & { stderr?: string }) => error.stderr ?? error.message,
+    );
+    expect(failure).toContain("additional properties 'replicaz' not allowed");
+    const badDigest = await run(helm, ['template', namespace, chart, '--namespace', namespace, '--set', 'image.digest=latest']).then(
+      () => undefined,
+      (error: Error & { stderr?: string }) => error.stderr ?? error.message,
+    );
+    expect(badDigest).toContain("at '/image/digest'");
+  });
+
+  it('pins the operator and every Pod it starts to the digest, when given', async () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const { stdout } = await run(helm, ['template', namespace, chart, '--namespace', namespace, '--set', `image.digest=${digest}`]);
+    const container = operatorContainer(documents(stdout));
+    expect((container as { image?: string }).image).toBe(`dockyard@${digest}`);
+    expect(container.args).toContain(`--image=dockyard@${digest}`);
+  });
+
+  it('keeps one operator through node drains, but not a lone replica', async () => {
+    expect(only(rendered, 'PodDisruptionBudget')['spec']).toMatchObject({ minAvailable: 1 });
+    const { stdout } = await run(helm, ['template', namespace, chart, '--namespace', namespace, '--set', 'replicas=1']);
+    expect(documents(stdout).filter((object) => object.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
   it('renders objects the apiserver accepts (server-side dry run)', async () => {
-    const { stdout } = await run(helm, ['template', namespace, chart, '--namespace', namespace]);
+    const { stdout } = await run(helm, [
+      'template',
+      namespace,
+      chart,
+      '--namespace',
+      namespace,
+      '--set',
+      'networkPolicy.enabled=true',
+      '--set',
+      'priorityClassName=system-cluster-critical',
+    ]);
     const applied = await new Promise<string>((resolve, reject) => {
       const child = execFile(
         'kubectl',
