@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseDurationFlag } from '../api/v1alpha1/duration.ts';
-import { frontPort, registryLoopbackPort, tokenIssuer } from '../registry-auth/pod-contract.ts';
+import { frontPort, pushRecordsPath, registryLoopbackPort, tokenIssuer } from '../registry-auth/pod-contract.ts';
 
 /**
  * The flags of `dockyard auth-server`, in one place for both sides: the Deployment builder
@@ -25,6 +25,12 @@ export interface AuthServerOptions {
   tls?: { certificateFile: string; keyFile: string };
   /** How often to look for changed identities and TLS files, as a Go duration. */
   reloadInterval: string;
+  /** Record pushes and pulls in this directory and serve them to the maintainer; off when absent. */
+  recordsDir?: string;
+  /** This door's name among those sharing recordsDir (default: the host name, which is the Pod's name). */
+  recordsInstance?: string;
+  /** How often recorded events are appended to the journal, as a Go duration. */
+  recordsFlushInterval: string;
   logLevel?: string;
 }
 
@@ -37,6 +43,9 @@ export const authServerUsage = `dockyard auth-server --identities FILE --signing
       --anonymous-pull                 issue pull tokens without credentials
       --tls-cert FILE --tls-key FILE   serve HTTPS
       --reload-interval DURATION       how often to re-read identities and TLS files (default 2s)
+      --records-dir DIR                record pushes and pulls there, served to the maintainer at ${pushRecordsPath}
+      --records-instance NAME          this door's name among doors sharing --records-dir (default: the host name)
+      --records-flush-interval DURATION  how often records are appended to disk (default 5s)
       --log-level LEVEL                trace, debug, info, warn, error (default info)`;
 
 export const authServerDefaults = {
@@ -45,6 +54,7 @@ export const authServerDefaults = {
   issuer: tokenIssuer,
   tokenLifetime: '5m',
   reloadInterval: '2s',
+  recordsFlushInterval: '5s',
 } as const;
 
 /** The container's args, starting with the subcommand. */
@@ -61,6 +71,8 @@ export function authServerArgs(options: AuthServerOptions): string[] {
     `--token-lifetime=${options.tokenLifetime}`,
     `--reload-interval=${options.reloadInterval}`,
     ...(options.anonymousPull ? ['--anonymous-pull'] : []),
+    ...(options.recordsDir !== undefined ? [`--records-dir=${options.recordsDir}`, `--records-flush-interval=${options.recordsFlushInterval}`] : []),
+    ...(options.recordsInstance !== undefined ? [`--records-instance=${options.recordsInstance}`] : []),
     ...(options.tls ? [`--tls-cert=${options.tls.certificateFile}`, `--tls-key=${options.tls.keyFile}`] : []),
     ...(options.logLevel ? [`--log-level=${options.logLevel}`] : []),
   ];
@@ -84,6 +96,9 @@ export function parseAuthServerArgs(args: string[]): AuthServerOptions {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'reload-interval': { type: 'string', default: authServerDefaults.reloadInterval },
+      'records-dir': { type: 'string' },
+      'records-instance': { type: 'string' },
+      'records-flush-interval': { type: 'string', default: authServerDefaults.recordsFlushInterval },
       'log-level': { type: 'string' },
     },
   });
@@ -92,7 +107,7 @@ export function parseAuthServerArgs(args: string[]): AuthServerOptions {
     if (value === undefined || value === '') throw new Error(`--${flag} is required`);
     return value;
   };
-  for (const flag of ['token-lifetime', 'reload-interval'] as const) parseDurationFlag(flag, values[flag]);
+  for (const flag of ['token-lifetime', 'reload-interval', 'records-flush-interval'] as const) parseDurationFlag(flag, values[flag]);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new Error('--tls-cert and --tls-key go together');
   try {
     new URL(values.upstream);
@@ -111,6 +126,9 @@ export function parseAuthServerArgs(args: string[]): AuthServerOptions {
     anonymousPull: values['anonymous-pull'],
     ...(values['tls-cert'] && values['tls-key'] ? { tls: { certificateFile: values['tls-cert'], keyFile: values['tls-key'] } } : {}),
     reloadInterval: values['reload-interval'],
+    ...(values['records-dir'] ? { recordsDir: values['records-dir'] } : {}),
+    ...(values['records-instance'] ? { recordsInstance: values['records-instance'] } : {}),
+    recordsFlushInterval: values['records-flush-interval'],
     ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
   };
 }

@@ -20,6 +20,8 @@ export interface ProxyContext {
   log: Logger;
   /** Words for distribution's refusals of a token that lacks an action (its own say "authentication required"). */
   explainRefusal?: RefusalExplainer;
+  /** Told of every answer distribution gave, before it is relayed (the push records' hook). */
+  onAnswer?: (request: IncomingMessage, status: number, headers: IncomingHttpHeaders) => void;
 }
 
 /** How long distribution may take to answer `Expect: 100-continue` before the body is sent anyway. */
@@ -86,6 +88,7 @@ export function proxyToRegistry(request: IncomingMessage, response: ServerRespon
     const unread = discardUnreadBody(request, response, continued || !expectsContinue(request));
     const headers = responseHeaders(upstreamResponse.rawHeaders, tokenRealm(request, scheme));
     const status = upstreamResponse.statusCode ?? 502;
+    context.onAnswer?.(request, status, upstreamResponse.headers);
     const explanation = status === 401 || status === 403 ? explainRefusal(request, headers, context) : undefined;
     if (explanation !== undefined) {
       relayExplained(upstreamResponse, response, { status, headers, explanation, unread, log: context.log });
@@ -167,14 +170,14 @@ function endingWhen(settled: Promise<void>) {
 }
 
 /** The realm for this client: `<scheme>://<Host it used>/auth/token`, or undefined when its Host is not a plain host[:port]. */
-function tokenRealm(request: IncomingMessage, scheme: string): string | undefined {
+export function tokenRealm(request: IncomingMessage, scheme: string): string | undefined {
   const host = request.headers.host;
   if (host === undefined || !/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host)) return undefined;
   return `${scheme}://${host}${tokenPath}`;
 }
 
 /** What the client spoke: a TLS-terminating ingress says so in X-Forwarded-Proto. */
-function clientScheme(request: IncomingMessage, ownScheme: 'http' | 'https'): string {
+export function clientScheme(request: IncomingMessage, ownScheme: 'http' | 'https'): string {
   const forwarded = firstValue(request.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
   return forwarded === 'http' || forwarded === 'https' ? forwarded : ownScheme;
 }

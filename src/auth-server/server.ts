@@ -2,10 +2,12 @@ import { Agent, createServer as createHttpServer, request as httpRequest, type I
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { healthPath, livenessPath, tokenPath } from '../registry-auth/pod-contract.ts';
+import { healthPath, livenessPath, pushRecordsPath, tokenPath } from '../registry-auth/pod-contract.ts';
 import type { IdentitiesDocument } from '../registry-auth/identities.ts';
 import type { TokenSigningKey } from '../registry-auth/token-signing-key.ts';
 import { proxyToRegistry } from './proxy.ts';
+import type { RecordJournal } from './push-records/journal.ts';
+import { pushRecordsHooks } from './push-records/door-hooks.ts';
 import { refusalExplainer } from './refusal.ts';
 import { handleTokenRequest } from './token-endpoint.ts';
 import { requestHasBody } from './unread-body.ts';
@@ -28,6 +30,8 @@ export interface AuthServerSettings {
   tls?: { certificate: Buffer; key: Buffer };
   log: Logger;
   now?: () => Date;
+  /** Record pushes and pulls there, and serve them to the maintainer (push-records/). */
+  pushRecords?: RecordJournal;
 }
 
 export interface AuthServer {
@@ -53,12 +57,25 @@ export function createAuthServer(settings: AuthServerSettings): AuthServer {
     log: settings.log,
     now,
   };
+  const records =
+    settings.pushRecords === undefined
+      ? undefined
+      : pushRecordsHooks({
+          journal: settings.pushRecords,
+          certificate: settings.signingKey.certificate,
+          service: settings.service,
+          identities: settings.identities,
+          scheme,
+          now,
+          log: settings.log,
+        });
   const proxyContext = {
     upstream: settings.upstream,
     agent,
     scheme,
     log: settings.log,
     explainRefusal: refusalExplainer({ certificate: settings.signingKey.certificate, service: settings.service, identities: settings.identities }),
+    ...(records !== undefined ? { onAnswer: records.onAnswer } : {}),
   } as const;
 
   const handle = (request: IncomingMessage, response: ServerResponse) => {
@@ -73,6 +90,10 @@ export function createAuthServer(settings: AuthServerSettings): AuthServer {
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });
         response.end('internal error\n');
       });
+      return;
+    }
+    if (path === pushRecordsPath && records !== undefined) {
+      records.serve(request, response);
       return;
     }
     if (path === livenessPath) {

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { durationMilliseconds } from '../api/v1alpha1/duration.ts';
 import { parseAuthServerArgs } from '../auth-server/options.ts';
 import { watchFiles, type FileSetWatcher } from '../auth-server/file-watch.ts';
+import { RecordJournal } from '../auth-server/push-records/journal.ts';
 import { createAuthServer } from '../auth-server/server.ts';
 import { parseListenAddress } from '../runtime/health-server.ts';
 import { createLogger } from '../log.ts';
@@ -48,6 +50,19 @@ export async function authServerCommand(args: string[]): Promise<number> {
     certificate: await readFile(files.certificateFile),
     key: await readFile(files.keyFile),
   });
+  let pushRecords: RecordJournal | undefined;
+  if (options.recordsDir !== undefined) {
+    const opened = await RecordJournal.open({
+      directory: options.recordsDir,
+      instance: options.recordsInstance ?? hostname(),
+      flushIntervalMs: durationMilliseconds(options.recordsFlushInterval),
+      compactAfterLines: 100_000,
+      log,
+    });
+    pushRecords = opened.journal;
+    log.info({ directory: options.recordsDir, ...opened.loaded, ...pushRecords.book.size }, 'loaded the push records');
+  }
+
   const server = createAuthServer({
     upstream: new URL(options.upstream),
     service: options.service,
@@ -57,6 +72,7 @@ export async function authServerCommand(args: string[]): Promise<number> {
     identities: () => identities!,
     signingKey,
     ...(options.tls ? { tls: await readTls(options.tls) } : {}),
+    ...(pushRecords !== undefined ? { pushRecords } : {}),
     log,
   });
   if (options.tls) {
@@ -94,6 +110,7 @@ export async function authServerCommand(args: string[]): Promise<number> {
   log.info({ signal }, 'shutting down');
   for (const watcher of watchers) watcher.stop();
   await server.close();
+  await pushRecords?.close();
   return 0;
 }
 

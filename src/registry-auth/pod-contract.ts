@@ -30,6 +30,13 @@ export const paths = {
   /** TLS certificate and key, when spec.tls is set; the auth container terminates TLS. */
   tlsDir: '/etc/dockyard/tls',
   storage: '/var/lib/registry',
+  /**
+   * The door's push and pull records (auth-server/push-records/), inside the storage volume, which
+   * the auth container mounts where the registry container does: beside distribution's `docker/`
+   * tree (its garbage collection walks only that), written by the same user, lasting as long as
+   * the images. On s3 there is no such volume: an emptyDir of the auth container's takes its place.
+   */
+  pushRecords: '/var/lib/registry/dockyard/push-records',
   /** readOnlyRootFilesystem leaves distribution and Node nowhere else to write scratch files. */
   tmp: '/tmp',
 } as const;
@@ -51,6 +58,8 @@ export const credentialSecretKeys = { username: 'username', password: 'password'
 
 /** The path the token service answers on, behind the same host and port as the registry. */
 export const tokenPath = '/auth/token';
+/** The maintainer's listing of push and pull records on the door; not a distribution path, so never proxied. */
+export const pushRecordsPath = '/dockyard/v1/push-records';
 /** The auth container's readiness: 200 once it and distribution behind it answer. */
 export const healthPath = '/healthz';
 /** The auth container's liveness: 200 while it serves at all, whatever distribution does. */

@@ -12,6 +12,7 @@ export function authServerOptionsFor(spec: RegistrySpec, namespace: string, name
     signingCertificateFile: join(paths.authDir, authSecretKeys.signingCertificate),
     service: tokenService(namespace, name),
     anonymousPull: spec.auth?.anonymousPull ?? false,
+    recordsDir: paths.pushRecords,
     // kubernetes.io/tls Secrets (and cert-manager's) hold tls.crt and tls.key.
     ...(spec.tls ? { tls: { certificateFile: join(paths.tlsDir, 'tls.crt'), keyFile: join(paths.tlsDir, 'tls.key') } } : {}),
   };

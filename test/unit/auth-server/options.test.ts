@@ -18,6 +18,8 @@ describe('auth server options', () => {
       tokenLifetime: '5m',
       reloadInterval: '2s',
       anonymousPull: false,
+      recordsDir: '/var/lib/registry/dockyard/push-records',
+      recordsFlushInterval: '5s',
     });
   });
 

@@ -59,6 +59,8 @@ const volumeNames = {
   tls: 'tls',
   registryTmp: 'registry-tmp',
   authTmp: 'auth-tmp',
+  /** Where the door keeps its push records when the images are on s3 (see paths.pushRecords). */
+  authRecords: 'push-records',
 } as const;
 
 /** Secret files readable by the Pod's group (fsGroup) only, not by every user of the container. */
@@ -151,6 +153,9 @@ function authContainer(registry: Registry, inputs: RegistryDeploymentInputs): V1
       { name: volumeNames.auth, mountPath: paths.authDir, readOnly: true },
       ...(tls ? [{ name: volumeNames.tls, mountPath: paths.tlsDir, readOnly: true }] : []),
       { name: volumeNames.authTmp, mountPath: paths.tmp },
+      // The push records live in the storage volume (paths.pushRecords), mounted where the
+      // registry container has it; on s3, in an emptyDir that outlives container restarts only.
+      { name: storageVolume(registry) !== undefined ? storageVolumeName : volumeNames.authRecords, mountPath: paths.storage },
     ],
   };
 }
@@ -202,6 +207,7 @@ function podVolumes(registry: Registry): V1Volume[] {
     // readOnlyRootFilesystem leaves /tmp as the only scratch space; one per container, unshared.
     { name: volumeNames.registryTmp, emptyDir: {} },
     { name: volumeNames.authTmp, emptyDir: {} },
+    ...(storage === undefined ? [{ name: volumeNames.authRecords, emptyDir: {} }] : []),
   ];
 }
 

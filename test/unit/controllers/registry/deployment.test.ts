@@ -108,8 +108,9 @@ describe('registryDeployment for the DESIGN.md example (manifests/samples/regist
     expect(`${paths.tokenCertificateDir}/token-signing.crt`).toBe(paths.tokenCertificateFile);
   });
 
-  it('mounts the whole auth Secret and its own /tmp into the auth container, and no TLS without spec.tls', () => {
-    expect(mounts(deployment, containerNames.auth)).toEqual({ [paths.authDir]: 'auth', [paths.tmp]: 'auth-tmp' });
+  it('mounts the whole auth Secret, its own /tmp and the storage (for the push records) into the auth container, and no TLS without spec.tls', () => {
+    expect(mounts(deployment, containerNames.auth)).toEqual({ [paths.authDir]: 'auth', [paths.tmp]: 'auth-tmp', [paths.storage]: 'storage' });
+    expect(paths.pushRecords.startsWith(`${paths.storage}/`)).toBe(true);
     expect(volume(deployment, 'auth')?.secret?.secretName).toBe('main-registry-auth');
     expect(volume(deployment, 'tls')).toBeUndefined();
   });
@@ -149,6 +150,9 @@ describe('registryDeployment variants', () => {
   it('serves TLS from the cert-manager Secret: mounted into the auth container, probed over HTTPS', () => {
     const deployment = registryDeployment(sampleRegistry('registry-s3.yaml'), deploymentInputs);
     expect(mounts(deployment, containerNames.auth)[paths.tlsDir]).toBe('tls');
+    // No storage volume on s3: the push records get an emptyDir of their own, in the same place.
+    expect(mounts(deployment, containerNames.auth)[paths.storage]).toBe('push-records');
+    expect(volume(deployment, 'push-records')?.emptyDir).toEqual({});
     expect(volume(deployment, 'tls')?.secret?.secretName).toBe('shared-registry-tls');
     expect(container(deployment, containerNames.auth).readinessProbe?.httpGet?.scheme).toBe('HTTPS');
   });
