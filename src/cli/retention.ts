@@ -8,10 +8,12 @@ import { describeIssues } from '../api/field-path.ts';
 import { RetentionPolicySpec } from '../api/v1alpha1/retention-policy.ts';
 import type { BasicCredentials } from '../oci/authorizer.ts';
 import { RegistryClient } from '../oci/client.ts';
+import { inventoryReadHeader } from '../registry-auth/pod-contract.ts';
 import { evaluate, policySelects } from '../retention/evaluate.ts';
 import { renderPlanTable } from '../retention/plan-table.ts';
 import { retentionReport } from '../retention/report.ts';
 import { nothingInUse, type InUseSet } from '../retention/snapshot.ts';
+import { readPushRecords } from '../retention/runner/read-records.ts';
 import { readRegistrySnapshot } from '../retention/runner/read-registry.ts';
 
 export const retentionUsage = `dockyard retention run --policy NAMESPACE/NAME --registry URL --registry-host HOST... [flags]
@@ -71,13 +73,18 @@ export async function retentionCommand(args: string[]): Promise<number> {
     dockerConfig: values['docker-config'] ?? join(homedir(), '.docker', 'config.json'),
   });
 
-  const client = new RegistryClient({ url: values.registry, credentials, repositoryActions: ['pull'] });
+  const client = new RegistryClient({ url: values.registry, credentials, repositoryActions: ['pull'], headers: { [inventoryReadHeader]: 'true' } });
   const progress = process.stderr.isTTY
     ? (done: { repositories: number; tags: number }) => process.stderr.write(`\rread ${done.repositories} repositories, ${done.tags} tags`)
     : undefined;
+  const recorded = await readPushRecords(client, policySelects(policy)).catch(async (error: unknown) => {
+    await client.close();
+    throw error;
+  });
   const snapshot = await readRegistrySnapshot(client, {
     selects: policySelects(policy),
     needCreatedTimes: true,
+    records: recorded.records,
     ...(progress ? { onProgress: progress } : {}),
   }).finally(() => client.close());
   if (progress) process.stderr.write('\n');
@@ -88,6 +95,7 @@ export async function retentionCommand(args: string[]): Promise<number> {
       ? `${JSON.stringify(retentionReport(evaluation), null, 2)}\n`
       : `${renderPlanTable(evaluation, { deletionsOnly: values['deletions-only'] })}\n`,
   );
+  if (recorded.records === undefined) process.stderr.write(`note: ranked by the images' created times: ${recorded.reason}\n`);
   if (values.kubeconfig === undefined) {
     process.stderr.write('note: without --kubeconfig, images the cluster runs are not protected in this preview (a scheduled run always reads them)\n');
   }
@@ -186,7 +194,13 @@ async function runCommand(args: string[]): Promise<number> {
   const parsed = RetentionPolicySpec.safeParse(object.spec);
   if (!parsed.success) throw new Error(`RetentionPolicy ${values.policy}: the spec cannot be read: ${describeIssues(parsed.error).replaceAll('\n', '; ')}`);
   const { credentials, ca } = values['credentials-dir'] === undefined ? {} : await credentialsFromDirectory(values['credentials-dir']);
-  const registry = new RegistryClient({ url: values.registry, credentials, ...(ca !== undefined ? { ca } : {}), repositoryActions: ['pull', 'delete'] });
+  const registry = new RegistryClient({
+    url: values.registry,
+    credentials,
+    ...(ca !== undefined ? { ca } : {}),
+    repositoryActions: ['pull', 'delete'],
+    headers: { [inventoryReadHeader]: 'true' },
+  });
   try {
     const { summary, report } = await runRetention({
       rules: parsed.data,

@@ -19,6 +19,8 @@ export interface RegistryClientOptions extends TransportOptions {
   retry?: Partial<RetryPolicy>;
   /** Manifests and configs larger than this are refused rather than read into memory. */
   maxDocumentBytes?: number;
+  /** Sent with every request to the registry (never to a token service), such as a note that reads are an inventory, not pulls. */
+  headers?: Record<string, string>;
 }
 
 interface Call {
@@ -49,6 +51,7 @@ export class RegistryClient {
   private readonly retry: RetryEnvironment;
   private readonly maxDocumentBytes: number;
   private readonly timeoutMs: number;
+  private readonly extraHeaders: Record<string, string>;
   /** Learnt on the first referrers request: distribution 3.0.0 and 2.8 have no referrers API. */
   private referrersApi: boolean | undefined;
 
@@ -62,6 +65,7 @@ export class RegistryClient {
     this.retry = { policy: { ...defaultRetryPolicy, ...options.retry }, sleep: (ms) => sleep(ms), random: Math.random, now: Date.now };
     this.maxDocumentBytes = options.maxDocumentBytes ?? 4 * 1024 * 1024;
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    this.extraHeaders = { ...options.headers };
     this.authorizer = new Authorizer({
       credentials: options.credentials,
       ...(options.repositoryActions ? { repositoryActions: options.repositoryActions } : {}),
@@ -101,6 +105,23 @@ export class RegistryClient {
       const call: Call = { kind: 'tags', method: 'GET', url, scope: { repository, actions: ['pull'] } };
       const answer = await this.expect(call, [200]);
       yield this.json<{ tags?: string[] | null }>(call, answer).tags ?? [];
+      url = this.next(call, answer);
+    }
+  }
+
+  /**
+   * A registry-wide listing beyond the distribution API that pages as the catalog does (`n`,
+   * `Link: <...>; rel="next"`) and needs what the catalog needs (`registry:catalog:*`), such as
+   * the push records of a registry Dockyard runs. Each page's JSON, unchecked: the caller knows
+   * its shape. A registry without it answers 404 (NotFoundError).
+   */
+  async *listing(path: string, query: Record<string, string> = {}): AsyncGenerator<unknown> {
+    let url: URL | undefined = this.url(path);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    while (url !== undefined) {
+      const call: Call = { kind: 'listing', method: 'GET', url, scope: { catalog: true } };
+      const answer = await this.expect(call, [200]);
+      yield this.json<unknown>(call, answer);
       url = this.next(call, answer);
     }
   }
@@ -252,11 +273,17 @@ export class RegistryClient {
     let reauthenticated = false;
     const tryOnce = async (): Promise<Answer> => {
       const authorization = await this.authorizer.authorization(call.scope);
-      const answer = await this.transport.send(call.kind, call.method, call.url, headersFor(call, authorization), maxBytes);
+      const answer = await this.transport.send(call.kind, call.method, call.url, { ...this.extraHeaders, ...headersFor(call, authorization) }, maxBytes);
       if (answer.status !== 401 || reauthenticated) return answer;
       if (!this.authorizer.challenged(answer.headers['www-authenticate'], call.scope, authorization)) return answer;
       reauthenticated = true;
-      return this.transport.send(call.kind, call.method, call.url, headersFor(call, await this.authorizer.authorization(call.scope)), maxBytes);
+      return this.transport.send(
+        call.kind,
+        call.method,
+        call.url,
+        { ...this.extraHeaders, ...headersFor(call, await this.authorizer.authorization(call.scope)) },
+        maxBytes,
+      );
     };
     try {
       return await withRetries(tryOnce, this.retry);

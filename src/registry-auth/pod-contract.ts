@@ -58,6 +58,12 @@ export const credentialSecretKeys = { username: 'username', password: 'password'
 
 /** The path the token service answers on, behind the same host and port as the registry. */
 export const tokenPath = '/auth/token';
+/**
+ * A request header by which Dockyard's own readers (`retention run` and `plan`, whatever
+ * credentials they hold) say that their manifest reads are an inventory, not pulls. A client can
+ * only hide its own pulls with it.
+ */
+export const inventoryReadHeader = 'dockyard-inventory-read';
 /** The maintainer's listing of push and pull records on the door; not a distribution path, so never proxied. */
 export const pushRecordsPath = '/dockyard/v1/push-records';
 /** The auth container's readiness: 200 once it and distribution behind it answer. */

@@ -112,6 +112,8 @@ export class DockyardRegistry {
       signingKeyFile: this.authVolume.path(authSecretKeys.signingKey),
       signingCertificateFile: this.authVolume.path(authSecretKeys.signingCertificate),
       reloadInterval: '200ms',
+      // The Pod's records directory is inside its storage volume; here, inside the test's own directory.
+      recordsDir: join(this.workDir, 'push-records'),
       ...overrides,
     };
     const url = `http://127.0.0.1:${port}`;
@@ -131,6 +133,11 @@ export class DockyardRegistry {
   updateIdentities(plan: CredentialPlan): void {
     this.authSecret = { ...this.authSecret, [authSecretKeys.identities]: serializeIdentities(plan.identities) };
     this.authVolume.write(this.authSecret);
+  }
+
+  /** Where the auth servers started without an override keep their push records. */
+  get recordsDir(): string {
+    return join(this.workDir, 'push-records');
   }
 
   /** Every auth server's log so far. */

@@ -35,7 +35,7 @@ export function pushRecordsHooks(options: {
   return {
     onAnswer: (request, status, headers) => {
       const event = recordEventOf(
-        { method: request.method, url: request.url, status, headers, authorization: request.headers.authorization },
+        { method: request.method, url: request.url, status, requestHeaders: request.headers, headers, authorization: request.headers.authorization },
         options.now().getTime(),
         isMaintainer,
       );

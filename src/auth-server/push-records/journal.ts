@@ -74,7 +74,8 @@ export class RecordJournal {
     const key = `${event.kind} ${event.repository} ${event.tag ?? ''} ${event.digest ?? ''}`;
     this.pending.delete(key);
     this.pending.set(key, event);
-    if (this.pending.size >= pendingFlushThreshold) void this.flush();
+    // Once per batch that fills up, not once per event after it did.
+    if (this.pending.size === pendingFlushThreshold) void this.flush();
   }
 
   /** Takes in what doors sharing the directory wrote since it was last read. */

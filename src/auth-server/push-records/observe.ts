@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isDigest, isRepositoryName, isTag } from '../../oci/reference.ts';
 import type { IdentitiesDocument } from '../../registry-auth/identities.ts';
+import { inventoryReadHeader } from '../../registry-auth/pod-contract.ts';
 import { readOwnToken } from '../../registry-auth/token.ts';
 import type { RecordEvent } from './record-book.ts';
 
@@ -9,15 +10,19 @@ import type { RecordEvent } from './record-book.ts';
  * What a proxied manifest request means for the records, read from the request and distribution's
  * answer: a PUT answered 201 is a push, a GET or HEAD answered 200 a pull (of the digest the answer
  * names; by tag, of the tag too), a DELETE answered 202 removes the record. Everything else
- * (blobs, refusals, errors) changes nothing. Dockyard's own reads (the maintainer identity's:
- * retention runs, status) are not pulls: a retention run reads every tag, and counting that would
- * make every tag look pulled.
+ * (blobs, refusals, errors) changes nothing. Dockyard's own reads are not pulls (a retention run
+ * reads every tag, and counting that would make every tag look pulled): the maintainer
+ * identity's, and those that say so with inventoryReadHeader (`retention plan` with a person's
+ * credentials).
  */
 export interface ProxiedExchange {
   method: string | undefined;
   /** The request's path and query, as the client sent it. */
   url: string | undefined;
   status: number;
+  /** The request's headers. */
+  requestHeaders: IncomingHttpHeaders;
+  /** distribution's answer's headers. */
   headers: IncomingHttpHeaders;
   authorization: string | undefined;
 }
@@ -42,7 +47,8 @@ export function recordEventOf(exchange: ProxiedExchange, at: number, isMaintaine
       return { kind: 'push', repository, tag, digest, at };
     case 'GET':
     case 'HEAD':
-      if (exchange.status !== 200 || digest === undefined || isMaintainer(exchange.authorization)) return undefined;
+      if (exchange.status !== 200 || digest === undefined || exchange.requestHeaders[inventoryReadHeader] !== undefined || isMaintainer(exchange.authorization))
+        return undefined;
       return { kind: 'pull', repository, tag, digest, at };
     case 'DELETE':
       if (exchange.status !== 202) return undefined;

@@ -2,6 +2,7 @@ import { isIndexMediaType, mediaTypes } from '../../oci/media-types.ts';
 import type { Manifest } from '../../oci/manifest.ts';
 import type { RegistryClient } from '../../oci/client.ts';
 import type { ManifestSnapshot, RegistrySnapshot, RepositorySnapshot, TagSnapshot } from '../snapshot.ts';
+import type { PushRecordIndex } from './read-records.ts';
 
 /** What the reader reports as it goes, for progress lines and a TTY progress bar. */
 export interface ReadProgress {
@@ -18,6 +19,8 @@ export interface ReadOptions {
    * stand in and a rule ranks or filters by push time. Each read is one request per image.
    */
   needCreatedTimes: boolean;
+  /** The door's push and pull records, where the registry keeps them: an image with a push record needs no created time. */
+  records?: PushRecordIndex | undefined;
   onProgress?: (progress: ReadProgress) => void;
 }
 
@@ -44,7 +47,7 @@ export async function readRegistrySnapshot(client: RegistryClient, options: Read
       return repository;
     }),
   );
-  return { repositories };
+  return { repositories, ...(options.records !== undefined ? { pullRecordsSince: options.records.completeSince } : {}) };
 }
 
 async function readRepository(client: RegistryClient, name: string, options: ReadOptions, progress: ReadProgress): Promise<RepositorySnapshot> {
@@ -58,11 +61,15 @@ async function readRepository(client: RegistryClient, name: string, options: Rea
       // Tags sharing a digest share one snapshot (and one config read).
       let snapshot = pending.get(manifest.digest);
       if (snapshot === undefined) {
-        snapshot = manifestSnapshot(client, name, manifest, options.needCreatedTimes);
+        const recorded = options.records?.digest(name, manifest.digest);
+        snapshot = manifestSnapshot(client, name, manifest, options.needCreatedTimes && recorded?.pushedAt === undefined).then((read) => ({
+          ...read,
+          ...recorded,
+        }));
         pending.set(manifest.digest, snapshot);
       }
       manifests.set(manifest.digest, await snapshot);
-      return { name: tag, digest: manifest.digest };
+      return { name: tag, digest: manifest.digest, ...options.records?.tag(name, tag, manifest.digest) };
     }),
   );
   progress.manifests += manifests.size;

@@ -9,6 +9,7 @@ import { retentionReport, type RetentionReport } from '../report.ts';
 import { nothingInUse } from '../snapshot.ts';
 import { carryOutDeletions, type DeletionOutcome } from './delete.ts';
 import { collectInUse, inUseSetOf } from './in-use.ts';
+import { readPushRecords } from './read-records.ts';
 import { readRegistrySnapshot } from './read-registry.ts';
 
 export interface RetentionRunInput {
@@ -74,9 +75,14 @@ export async function runRetention(input: RetentionRunInput): Promise<{ summary:
 
   let snapshot: Awaited<ReturnType<typeof readRegistrySnapshot>>;
   try {
+    const recorded = await readPushRecords(input.registry, policySelects(input.rules));
+    if (recorded.records !== undefined)
+      input.log.info({ records: recorded.count, completeSince: new Date(recorded.records.completeSince).toISOString() }, 'read the push and pull records');
+    else input.log.warn({ reason: recorded.reason }, "ranking by the images' created times: no push records");
     snapshot = await readRegistrySnapshot(input.registry, {
       selects: policySelects(input.rules),
       needCreatedTimes: true,
+      records: recorded.records,
       onProgress: throttled((progress) => input.log.info(progress, 'reading the registry'), 10_000),
     });
   } catch (error) {

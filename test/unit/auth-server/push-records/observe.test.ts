@@ -6,6 +6,7 @@ const exchange = (method: string, url: string, status: number, extra: Partial<Pr
   method,
   url,
   status,
+  requestHeaders: {},
   headers: { 'docker-content-digest': digest },
   authorization: 'Bearer someone',
   ...extra,
@@ -42,6 +43,10 @@ describe('what a proxied request means for the records', () => {
       tag: undefined,
     });
     expect(recordEventOf(exchange('GET', '/v2/apps/web/manifests/v1', 200), 7, (authorization) => authorization === 'Bearer someone')).toBeUndefined();
+    // Nor when the reader says it takes an inventory (retention plan with a person's credentials).
+    expect(
+      recordEventOf(exchange('GET', '/v2/apps/web/manifests/v1', 200, { requestHeaders: { 'dockyard-inventory-read': 'true' } }), 7, nobodyIsMaintainer),
+    ).toBeUndefined();
   });
 
   it('a DELETE answered 202 removes the tag or the digest', () => {
