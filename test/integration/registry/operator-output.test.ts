@@ -104,9 +104,12 @@ describe.skipIf(inject('externalCluster'))('what the operator writes, run for re
     const args = (container(containerNames.auth).args ?? []).map((arg) => {
       if (arg.startsWith('--listen=')) return `--listen=127.0.0.1:${port}`;
       if (arg.startsWith('--upstream=')) return `--upstream=${registry.url}`;
+      // The push records live in the storage volume, as in the Pod: here, the registry's directory.
+      if (arg.startsWith('--records-dir=')) return arg.replace(`=${paths.storage}/`, `=${registry.storageDir}/`);
       return arg.replace(`=${paths.authDir}/`, `=${authVolume.dir}/`);
     });
     expect(args[0]).toBe('auth-server');
+    expect(args).toContain(`--records-dir=${registry.storageDir}/dockyard/push-records`);
     processes = new ProcessRegistry(join(workDir, 'process-groups'), workDir);
     processes.armReaper();
     authServer = await startAuthServerProcess({ main: bundledDockyardMain(), args, url: front, logFile: join(workDir, 'auth-server.log'), processes });
