@@ -12,16 +12,19 @@ import { readRegistrySnapshot } from '../../../src/retention/runner/read-registr
 import { runRetention } from '../../../src/retention/runner/run.ts';
 import { DockyardRegistry, type RunningAuthServer } from '../../registry/dockyard-registry.ts';
 import { buildImage } from '../../registry/images.ts';
+import { debianRegistryAvailable, type RegistryFlavor } from '../../registry/local-registry.ts';
 import { RegistryPusher } from '../../registry/push.ts';
 import { TokenAuthClient } from '../../registry/token-auth.ts';
 
 const day = 86_400_000;
 const log = pino({ level: 'silent' });
 
-// Issue 12, push and pull times: the real door in front of real distribution 3.0.0 records
+// Issue 12, push and pull times: the real door in front of real distribution (3.0.0 and 2.8) records
 // them, keeps them across restarts and crashes, serves them to the maintainer alone, and a
 // retention run ranks by them rather than by the images' created times.
-describe.skipIf(inject('externalCluster'))('push and pull records at the door (distribution 3.0.0)', () => {
+const flavors: RegistryFlavor[] = ['distribution-3', 'distribution-2.8'];
+
+describe.skipIf(inject('externalCluster')).each(flavors)('push and pull records at the door (%s)', (flavor) => {
   let dockyard: DockyardRegistry;
   let door: RunningAuthServer;
   let plan: CredentialPlan;
@@ -55,9 +58,10 @@ describe.skipIf(inject('externalCluster'))('push and pull records at the door (d
   const startDoor = () => dockyard.startAuthServer({ recordsFlushInterval: '100ms', recordsInstance: 'registry-pod-1' });
 
   beforeAll(async () => {
+    if (flavor === 'distribution-2.8' && !debianRegistryAvailable()) throw new Error('Debian docker-registry is missing: run make tools');
     plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
     dockyard = await DockyardRegistry.start({
-      flavor: 'distribution-3',
+      flavor,
       binDir: inject('binDir'),
       spec: RegistrySpec.parse({ storage: { emptyDir: {} } }),
       namespace: 'team-a',
