@@ -65,7 +65,7 @@ export interface RecordBookLimits {
   maxDigests: number;
 }
 
-/** The stated bound: 100,000 tags and as many digests, about 40 MB of heap (measured in bench/push-records). */
+/** The stated bound: 100,000 tags and as many digests, about 60 MiB of heap when full (bench/push-records.ts). */
 export const defaultRecordBookLimits: RecordBookLimits = { maxTags: 100_000, maxDigests: 100_000 };
 
 export interface RecordPage {
