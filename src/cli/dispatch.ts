@@ -12,17 +12,28 @@ const commands = new Map<string, (args: string[]) => Promise<number>>([
   ['node-proxy', async (args) => (await import('./node-proxy.ts')).nodeProxyCommand(args)],
   ['retention', async (args) => (await import('./retention.ts')).retentionCommand(args)],
   ['check-health', async (args) => (await import('./check-health.ts')).checkHealthCommand(args)],
+  ['status', async (args) => (await import('./status.ts')).statusCommand(args)],
+  [
+    'gc',
+    async ([subcommand, ...rest]) => {
+      if (subcommand === 'run-now') return (await import('./run-now.ts')).runNowCommand('gc', rest);
+      process.stderr.write(`dockyard gc: unknown subcommand ${JSON.stringify(subcommand ?? '')}\n`);
+      return 2;
+    },
+  ],
 ]);
 
 /** The help text; only asked for by people, so it may load every command's module. */
 async function usage(): Promise<string> {
-  const [operator, crds, authServer, nodeProxy, retention, checkHealth] = await Promise.all([
+  const [operator, crds, authServer, nodeProxy, retention, checkHealth, status, runNow] = await Promise.all([
     import('./operator.ts'),
     import('./crds.ts'),
     import('./auth-server.ts'),
     import('./node-proxy.ts'),
     import('./retention.ts'),
     import('./check-health.ts'),
+    import('./status.ts'),
+    import('./run-now.ts'),
   ]);
   return `dockyard: container registries inside your Kubernetes cluster
 
@@ -32,6 +43,8 @@ Usage:
   ${authServer.authServerUsage}
   ${nodeProxy.nodeProxyUsage}
   ${retention.retentionUsage}
+  ${status.statusUsage}
+  ${runNow.runNowUsage}
   ${checkHealth.checkHealthUsage}
   dockyard version
       Print the version.

@@ -45,6 +45,7 @@ export const retentionUsage = `dockyard retention run --policy NAMESPACE/NAME --
 export async function retentionCommand(args: string[]): Promise<number> {
   const [subcommand, ...rest] = args;
   if (subcommand === 'run') return runCommand(rest);
+  if (subcommand === 'run-now') return (await import('./run-now.ts')).runNowCommand('retention', rest);
   if (subcommand !== 'plan') {
     process.stderr.write(`dockyard retention: unknown subcommand ${JSON.stringify(subcommand ?? '')}\n\n${retentionUsage}\n`);
     return 2;
