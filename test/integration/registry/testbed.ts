@@ -43,9 +43,14 @@ export class RegistryTestbed {
     this.operator = operator;
   }
 
-  static async start(binDir: string, options: { pullSecretSources: string }): Promise<RegistryTestbed> {
+  /** `beforeInstall` runs on the fresh control plane before the current CRDs go in (an upgrade test puts an older release there). */
+  static async start(
+    binDir: string,
+    options: { pullSecretSources: string; beforeInstall?: (plane: LocalControlPlane) => Promise<void> },
+  ): Promise<RegistryTestbed> {
     const plane = await LocalControlPlane.start({ binDir });
     try {
+      await options.beforeInstall?.(plane);
       await installDockyardCrds(plane.kubeConfig(), 'dockyard-test');
       await grantInstalledRole(plane);
       const kubeconfig = await plane.kubeconfigFor(operatorUser);
