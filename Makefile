@@ -34,7 +34,7 @@ tools: ## Install the Debian packages the tests need (openssl, docker-registry; 
 	test/tools/ensure-real-node-packages.sh
 
 .PHONY: binaries
-binaries: ## Build the control plane's and the real node's binaries, registry, helm and the OCI conformance suite (cached).
+binaries: ## Build the control plane's and the real node's binaries, registry, versitygw (S3), helm and the OCI conformance suite (cached).
 	@bash test/cluster/build-binaries.sh >/dev/null
 
 # The operator ships as an esbuild bundle (`npm run build`, also in the Dockerfile), not as tsc

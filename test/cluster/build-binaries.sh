@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, etcd, kwok, registry), the real node's (kubelet, kube-proxy, coredns), helm
+# kube-scheduler, etcd, kwok, registry, versitygw), the real node's (kubelet, kube-proxy, coredns), helm
 # (to render the chart) and the OCI conformance suite from their Go modules, pinned by the
 # wrapper modules under test/cluster/go/. Each lands in $DOCKYARD_CACHE/bin/<tool>-<version>/,
 # outside the clone, so a machine builds a version once. Prints the directory that holds every
@@ -70,6 +70,13 @@ build coredns coredns . "$coredns_version" "-X github.com/coredns/coredns/corema
 helm_version=$(module_version "$here/go/helm" helm.sh/helm/v3)
 build helm helm helm.sh/helm/v3/cmd/helm "$helm_version" \
   "-X helm.sh/helm/v3/internal/version.version=$helm_version"
+
+# versitygw: an S3 gateway over a directory (posix backend), the bucket that S3 storage tests run
+# distribution against. Chosen over MinIO and SeaweedFS for its size: one small command that
+# starts in well under a second.
+versitygw_version=$(module_version "$here/go/versitygw" github.com/versity/versitygw)
+build versitygw versitygw github.com/versity/versitygw/cmd/versitygw "$versitygw_version" \
+  "-X main.Version=$versitygw_version"
 
 # The OCI distribution-spec conformance suite, run against distribution plain and behind the auth
 # server. Since its redesign it is a command (the README builds it with `go build`), not a

@@ -27,6 +27,16 @@ export interface DockyardRegistryOptions {
   /** The credentials to start with, as the operator's planCredentials() made them. */
   credentials: CredentialPlan;
   notifications?: NotificationEndpoint;
+  /**
+   * The user's Secrets the spec names (S3 or proxy credentials), by name: key to value. The
+   * registry's env takes them from here, as the kubelet takes them from the Secrets.
+   */
+  userSecrets?: Record<string, Record<string, string>>;
+  /**
+   * The auth Secret of another DockyardRegistry: two registries with one auth Secret are two
+   * replicas of one Registry (same http.secret, same token signing key).
+   */
+  sharedAuthSecret?: Record<string, string>;
 }
 
 export interface RunningAuthServer {
@@ -69,21 +79,14 @@ export class DockyardRegistry {
 
   static async start(options: DockyardRegistryOptions): Promise<DockyardRegistry> {
     const { spec, namespace, name } = options;
-    const material = ensureAuthMaterial({}, new Date(), `${name}.${namespace}`);
-    const authSecret = decodeSecretData(
-      authSecretData({
-        ...material,
-        identities: options.credentials.identities,
-        ...(options.notifications ? { notificationEndpoints: notificationEndpointsYaml(options.notifications) } : {}),
-      }),
-    );
+    const authSecret = options.sharedAuthSecret ?? newAuthSecret(options);
     const workDir = await mkdtemp(join(tmpdir(), 'dockyard-auth-'));
     // The registry container gets the certificate alone, from its own mount.
     const tokenCertificateFile = join(workDir, 'token-signing.crt');
     await writeFile(tokenCertificateFile, authSecret[authSecretKeys.signingCertificate]!);
     const authVolume = new SecretVolume(authSecret);
 
-    const secrets: Record<string, Record<string, string>> = { [childNames(name).auth]: authSecret };
+    const secrets: Record<string, Record<string, string>> = { ...options.userSecrets, [childNames(name).auth]: authSecret };
     const env = Object.fromEntries(
       registryEnvironment(spec, { name, notifications: options.notifications !== undefined }).map((variable) => {
         const value = secrets[variable.secretName]?.[variable.key];
@@ -99,6 +102,11 @@ export class DockyardRegistry {
         renderRegistryConfig(spec, { namespace, name, local: { httpAddress: `127.0.0.1:${port}`, storageDirectory, tokenCertificateFile } }),
     });
     return new DockyardRegistry(options, registry, authVolume, authSecret, workDir);
+  }
+
+  /** The auth Secret's data, to start another replica of this registry (sharedAuthSecret). */
+  get authSecretData(): Record<string, string> {
+    return { ...this.authSecret };
   }
 
   /** Starts one more `dockyard auth-server` in front of the registry, with the Pod's options except files and ports. */
@@ -152,6 +160,17 @@ export class DockyardRegistry {
     this.authVolume.remove();
     await rm(this.workDir, { recursive: true, force: true });
   }
+}
+
+function newAuthSecret(options: DockyardRegistryOptions): Record<string, string> {
+  const material = ensureAuthMaterial({}, new Date(), `${options.name}.${options.namespace}`);
+  return decodeSecretData(
+    authSecretData({
+      ...material,
+      identities: options.credentials.identities,
+      ...(options.notifications ? { notificationEndpoints: notificationEndpointsYaml(options.notifications) } : {}),
+    }),
+  );
 }
 
 /**
