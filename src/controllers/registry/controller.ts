@@ -39,7 +39,7 @@ export function registryController(options: RegistryControllerOptions): Controll
   return defineController<KubeObject>({
     name: 'registry',
     root: targets.registries,
-    owns: [targets.deployments, targets.services, targets.daemonSets, targets.ingresses],
+    owns: [targets.deployments, targets.services, targets.daemonSets, targets.ingresses, targets.podDisruptionBudgets],
     watches: [
       // Claims kept under deletionPolicy Retain, and pull Secret copies in other namespaces, carry
       // no ownerReference: their labels say whose they are.
@@ -70,6 +70,7 @@ export function registryController(options: RegistryControllerOptions): Controll
       ...needs(['patch'], resources.claims, 'the registry storage claim'),
       ...needs(['patch', 'delete'], resources.daemonSets, 'the node-access proxy'),
       ...needs(['patch', 'delete'], resources.ingresses, 'the registry Ingress'),
+      ...needs(['patch', 'delete'], resources.podDisruptionBudgets, 'the disruption budget of a registry with several replicas'),
       ...needs(['get', 'patch'], resources.serviceAccounts, 'adding the pull Secret to imagePullSecrets, read afresh after a lost race'),
       ...needs(['patch'], resources.registries, 'Registry status', 'status'),
     ],

@@ -8,6 +8,7 @@ import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import { certificateResource, registryCertificate } from './builders/certificate.ts';
 import type { CertManagerDiscovery } from './cert-manager-discovery.ts';
 import { endpoints } from '../common/registry-endpoints.ts';
+import { registryDisruptionBudget } from './builders/disruption-budget.ts';
 import { registryIdentity } from './builders/metadata.ts';
 import { pullSecretName } from './builders/pull-secret.ts';
 import { specProblems, type SpecProblem } from './builders/spec-problems.ts';
@@ -114,13 +115,14 @@ export async function reconcileManagedRegistry(
   return waits.length === 0 ? {} : { requeueAfterMs: Math.min(...waits) };
 }
 
-/** The node proxy and the Ingress go when the spec stops asking for them; nothing else is optional. */
+/** The node proxy, the Ingress and the disruption budget go when the spec stops asking for them; nothing else is optional. */
 async function removeUnwantedChildren(registry: Registry, context: ReconcileContext<KubeObject>): Promise<string[]> {
   const { name, namespace } = registryIdentity(registry);
   const names = childNames(name);
   const unwanted: Array<[WatchTarget, string]> = [];
   if (registry.spec.nodeAccess === undefined) unwanted.push([targets.daemonSets, names.nodeProxy]);
   if (registry.spec.ingress === undefined) unwanted.push([targets.ingresses, names.ingress]);
+  if (registryDisruptionBudget(registry) === undefined) unwanted.push([targets.podDisruptionBudgets, names.workload]);
   const removed: string[] = [];
   for (const [target, childName] of unwanted) {
     if (context.cache(target).get(`${namespace}/${childName}`) === undefined) continue;

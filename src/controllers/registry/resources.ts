@@ -13,6 +13,7 @@ export const resources = {
   claims: { group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
   serviceAccounts: { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   ingresses: { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', namespaced: true },
+  podDisruptionBudgets: { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true },
   namespaces: coreResources.namespaces,
 } as const satisfies Record<string, ResourceType>;
 
@@ -29,6 +30,7 @@ export const targets = {
   daemonSets: { resource: resources.daemonSets, labelSelector: ownObjects },
   services: { resource: resources.services, labelSelector: ownObjects },
   ingresses: { resource: resources.ingresses, labelSelector: ownObjects },
+  podDisruptionBudgets: { resource: resources.podDisruptionBudgets, labelSelector: ownObjects },
   claims: { resource: resources.claims, labelSelector: ownObjects },
   secrets: { resource: resources.secrets, labelSelector: `${managedByLabel}=${managedBy}` },
   serviceAccounts: { resource: resources.serviceAccounts },

@@ -5,6 +5,7 @@ import { authServerArgs } from '../../auth-server/options.ts';
 import { authServerOptionsFor } from './auth-server-options.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import { registryDeployment } from './builders/deployment.ts';
+import { registryDisruptionBudget } from './builders/disruption-budget.ts';
 import { registryIngress } from './builders/ingress.ts';
 import { childMetadata, components, registryIdentity } from './builders/metadata.ts';
 import { nodeProxyDaemonSet } from './builders/node-proxy-daemon-set.ts';
@@ -57,6 +58,7 @@ export function desiredWorkload(
   const claim = persistentVolumeClaim(registry);
   const nodeProxy = nodeProxyDaemonSet(registry, { operatorImage: options.operatorImage }, { clusterDomain: options.clusterDomain });
   const ingress = registryIngress(registry);
+  const disruptionBudget = registryDisruptionBudget(registry);
   const deployment = registryDeployment(registry, {
     operatorImage: options.operatorImage,
     authContainerArgs: authServerArgs(authServerOptionsFor(registry.spec, namespace, name)),
@@ -68,6 +70,7 @@ export function desiredWorkload(
     ...(claim ? [{ resource: resources.claims, object: claim }] : []),
     { resource: resources.services, object: registryService(registry) },
     { resource: resources.deployments, object: deployment },
+    ...(disruptionBudget ? [{ resource: resources.podDisruptionBudgets, object: disruptionBudget }] : []),
     ...(nodeProxy ? [{ resource: resources.daemonSets, object: nodeProxy }] : []),
     ...(ingress ? [{ resource: resources.ingresses, object: ingress }] : []),
   ];

@@ -7,6 +7,7 @@ import type {
   V1PodSpec,
   V1Probe,
   V1ResourceRequirements,
+  V1TopologySpreadConstraint,
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
@@ -17,7 +18,7 @@ import { tlsSecretName } from './certificate.ts';
 import { childLabels, childMetadata, type ChildObject, components, registryIdentity, selectorLabels } from './metadata.ts';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../common/pod-security.ts';
 import { canonicalQuantity } from './quantity.ts';
-import { rolloutStrategy, storageVolume, storageVolumeName } from './storage.ts';
+import { rolloutStrategy, sharedStorage, storageVolume, storageVolumeName } from './storage.ts';
 
 /**
  * A hash of what the Pods read only when they start: config.yml, and the values that reach the
@@ -109,8 +110,24 @@ function registryPodSpec(registry: Registry, inputs: RegistryDeploymentInputs): 
     volumes: podVolumes(registry),
     ...(placement?.nodeSelector !== undefined && Object.keys(placement.nodeSelector).length > 0 ? { nodeSelector: placement.nodeSelector } : {}),
     ...(placement?.tolerations !== undefined && placement.tolerations.length > 0 ? { tolerations: placement.tolerations } : {}),
+    ...(sharedStorage(registry) ? { topologySpreadConstraints: [spreadOverNodes(registry)] } : {}),
     // Validated by the apiserver where it lands; the schema keeps it as written.
     ...(placement?.affinity !== undefined ? { affinity: placement.affinity as V1Affinity } : {}),
+  };
+}
+
+/**
+ * Replicas on shared storage spread over nodes, so one node going down leaves the others
+ * serving. A preference, not a rule (ScheduleAnyway): on a cluster with fewer nodes than
+ * replicas, every replica still runs. Set whatever the replica count, so that scaling up adds
+ * Pods instead of also replacing the ones that run.
+ */
+function spreadOverNodes(registry: Registry): V1TopologySpreadConstraint {
+  return {
+    maxSkew: 1,
+    topologyKey: 'kubernetes.io/hostname',
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: selectorLabels(registry, components.registry) },
   };
 }
 

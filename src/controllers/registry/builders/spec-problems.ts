@@ -1,5 +1,6 @@
 import type { Registry } from '../../../api/v1alpha1/registry.ts';
 import { childNames } from '../../common/registry-children.ts';
+import { sharedStorage } from './storage.ts';
 
 /** Something in a Registry that makes its children impossible to build, with the field to fix. */
 export interface SpecProblem {
@@ -17,6 +18,10 @@ const dns1035Label = /^[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
  */
 export function specProblems(registry: Registry): SpecProblem[] {
   if (registry.spec.external !== undefined) return [];
+  return [...serviceNameProblems(registry), ...replicaProblems(registry)];
+}
+
+function serviceNameProblems(registry: Registry): SpecProblem[] {
   const name = registry.metadata.name ?? '';
   const serviceName = childNames(name).workload;
   if (dns1035Label.test(serviceName) && serviceName.length <= 63) return [];
@@ -25,6 +30,28 @@ export function specProblems(registry: Registry): SpecProblem[] {
     {
       field: 'metadata.name',
       message: `the Service of the registry is named ${JSON.stringify(serviceName)}, which must be an RFC 1035 label: start with a letter, no dots, so at most ${longest} characters for the Registry's name; create the Registry under another name`,
+    },
+  ];
+}
+
+/**
+ * The CRD refuses more than one replica without shared storage, but a Registry stored under an
+ * older CRD, or applied where the CEL rules were off, can still ask for it. Built anyway, the
+ * second Pod would wait forever for a ReadWriteOnce volume the first holds (or, with emptyDir,
+ * serve images of its own that the other replicas lack).
+ */
+function replicaProblems(registry: Registry): SpecProblem[] {
+  const replicas = registry.spec.replicas ?? 1;
+  if (replicas <= 1 || sharedStorage(registry)) return [];
+  const storage = registry.spec.storage;
+  const what =
+    storage?.persistentVolumeClaim !== undefined
+      ? `a persistentVolumeClaim with accessMode ${storage.persistentVolumeClaim.accessMode} attaches to one node (or Pod) at a time`
+      : 'each Pod would keep images of its own in its emptyDir';
+  return [
+    {
+      field: 'spec.replicas',
+      message: `${replicas} replicas need storage they all share, and ${what}: set replicas to 1, or use s3 (or a ReadWriteMany claim) in a new Registry`,
     },
   ];
 }

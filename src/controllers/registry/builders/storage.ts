@@ -38,3 +38,12 @@ export function rolloutStrategy(registry: Registry): V1DeploymentStrategy {
   if (accessMode === 'ReadWriteOnce' || accessMode === 'ReadWriteOncePod') return { type: 'Recreate' };
   return { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } };
 }
+
+/**
+ * Whether every replica sees the same images: a bucket, or a ReadWriteMany claim. Only then may
+ * the registry run more than one Pod (the schema refuses more otherwise).
+ */
+export function sharedStorage(registry: Registry): boolean {
+  const storage = registry.spec.storage;
+  return storage?.s3 !== undefined || storage?.persistentVolumeClaim?.accessMode === 'ReadWriteMany';
+}
