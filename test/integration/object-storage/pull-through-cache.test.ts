@@ -105,6 +105,16 @@ describe.skipIf(inject('externalCluster')).each(flavors)('pull-through cache (%s
     expect(String(error)).toMatch(/HTTP 405.*UNSUPPORTED/);
   });
 
+  it('refuses deletes, even by the maintainer identity retention uses, and lists the remote tags', async () => {
+    const maintainer = new TokenAuthClient(cachePlan.credentials.maintainer.published);
+    const remove = await maintainer.fetch(`${cacheFront.url}/v2/library/app/manifests/${image.digest}`, { method: 'DELETE' });
+    expect({ status: remove.status, body: await remove.text() }).toEqual({ status: 405, body: expect.stringContaining('UNSUPPORTED') });
+    const remoteTagLists = counter.count('GET', /^\/v2\/library\/app\/tags\/list/, 200);
+    const tags = await maintainer.fetch(`${cacheFront.url}/v2/library/app/tags/list`);
+    expect(((await tags.json()) as { tags: string[] }).tags).toEqual(['v1']);
+    expect(counter.count('GET', /^\/v2\/library\/app\/tags\/list/, 200)).toBe(remoteTagLists + 1);
+  });
+
   it(
     flavor === 'distribution-3'
       ? `fetches again from the remote once the ttl (${ttlSeconds}s) has passed`
