@@ -161,7 +161,9 @@ const PullThroughProxy = z.strictObject({
   credentialsSecretRef: SecretReference.optional().describe(
     'Secret with the keys username and password for the remote registry; anonymous when omitted. After you update it, Dockyard rolls the registry Pods at its next look (about every 10 minutes, and at once on any change to the Registry).',
   ),
-  ttl: Duration.optional().describe('How long a cached image is kept after its last pull, as a Go duration such as 168h.'),
+  ttl: Duration.optional().describe(
+    'How long cached content is kept after it was fetched from the remote (pulls in between do not extend it), as a Go duration such as 168h. Distribution 3.x only: 2.8 keeps content 7 days whatever this says.',
+  ),
 });
 
 const PullSecrets = z.strictObject({

@@ -58,7 +58,7 @@ export const registryReasonGuide: Readonly<Record<RegistryReason, ReasonGuide>> 
   InvalidSpec: {
     conditions: ['Ready=False', 'Degraded=True'],
     meaning:
-      'The spec cannot be carried out: the message names the field. Either the operator found it (a name too long for the Service), could not read it, or the apiserver refused a child object built from it (for example a persistentVolumeClaim size smaller than the bound claim).',
+      'The spec cannot be carried out: the message names the field. Either the operator found it (a name too long for the Service; more than one replica on storage only one Pod can use, which an older CRD let through), could not read it, or the apiserver refused a child object built from it (for example a persistentVolumeClaim size smaller than the bound claim).',
     action: 'Fix the named field (`kubectl edit registry NAME`). Nothing is retried until the spec changes.',
   },
   CertManagerMissing: {
