@@ -109,8 +109,12 @@ export class DockyardRegistry {
     return { ...this.authSecret };
   }
 
-  /** Starts one more `dockyard auth-server` in front of the registry, with the Pod's options except files and ports. */
-  async startAuthServer(overrides: Partial<AuthServerOptions> = {}): Promise<RunningAuthServer> {
+  /**
+   * Starts one more `dockyard auth-server` in front of the registry, with the Pod's options except
+   * files and ports. `main` is the entry point: src/main.ts unless given, such as the bundle
+   * (dist/dockyard/main.js) that the image runs, for measurements.
+   */
+  async startAuthServer(overrides: Partial<AuthServerOptions> = {}, main: string = mainModule): Promise<RunningAuthServer> {
     const [port] = await freeLoopbackPorts(1);
     const options: AuthServerOptions = {
       ...authServerOptionsFor(this.options.spec, this.options.namespace, this.options.name),
@@ -126,7 +130,7 @@ export class DockyardRegistry {
     };
     const url = `http://127.0.0.1:${port}`;
     const process = await startAuthServerProcess({
-      main: mainModule,
+      main,
       args: authServerArgs(options),
       url,
       logFile: join(this.workDir, `auth-server-${port}.log`),

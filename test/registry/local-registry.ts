@@ -103,6 +103,11 @@ export class LocalRegistry {
     return local;
   }
 
+  /** The registry process's id while it runs, for memory figures. */
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
   /** The tags of `repository`, sorted, read through the OCI client as retention reads them. */
   async tags(repository: string): Promise<string[]> {
     const client = new RegistryClient({ url: this.url });

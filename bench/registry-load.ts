@@ -1,0 +1,156 @@
+// What the auth container (the Pod's door) costs under load: N parallel pullers (manifest GETs,
+// blob GETs) and pushers (monolithic blob uploads) against distribution 3.0.0 straight and through
+// `dockyard auth-server` as the image runs it (the bundle), with the same bearer token both ways,
+// on loopback. Rounds alternate direct and door so that the machine's other load hits both alike.
+// Bounded: every phase runs for a fixed time and then stops. Prints throughput, p50/p99, errors,
+// the door/direct ratios (target <= 1.15 at p50 and p99 for GETs) and both processes' peak RSS.
+//   node bench/registry-load.ts [seconds per phase, default 4] [parallel clients, default 8] [rounds, default 3]
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { RegistrySpec } from '../src/api/v1alpha1/registry.ts';
+import { manifestAccept } from '../src/oci/media-types.ts';
+import { planCredentials } from '../src/registry-auth/credential-plan.ts';
+import { tokenPath, tokenService } from '../src/registry-auth/pod-contract.ts';
+import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
+import { DockyardRegistry } from '../test/registry/dockyard-registry.ts';
+import { buildImage, digestOf } from '../test/registry/images.ts';
+import { RegistryPusher } from '../test/registry/push.ts';
+import { procMemoryMiB } from './support/proc-status.ts';
+
+const phaseSeconds = Number(process.argv[2] ?? 4);
+const clients = Number(process.argv[3] ?? 8);
+const rounds = Number(process.argv[4] ?? 3);
+const namespace = 'bench';
+const name = 'load';
+const repository = 'bench/app';
+const bundle = join(import.meta.dirname, '../dist/dockyard/main.js');
+
+type Target = 'direct' | 'door';
+type Operation = 'manifest GET' | 'blob GET (1 MiB)' | 'blob push (256 KiB)';
+
+interface Samples {
+  latenciesMs: number[];
+  errors: number;
+  seconds: number;
+}
+
+const plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
+const dockyard = await DockyardRegistry.start({
+  flavor: 'distribution-3',
+  binDir: await controlPlaneBinDir(),
+  spec: RegistrySpec.parse({ storage: { emptyDir: {} } }),
+  namespace,
+  name,
+  credentials: plan,
+});
+try {
+  const door = await dockyard.startAuthServer({}, bundle);
+  const push = plan.credentials.push.published;
+  const tokenResponse = await fetch(`${door.url}${tokenPath}?service=${tokenService(namespace, name)}&scope=repository:${repository}:pull,push`, {
+    headers: { authorization: `Basic ${Buffer.from(`${push.username}:${push.password}`).toString('base64')}` },
+  });
+  if (tokenResponse.status !== 200) throw new Error(`token request: HTTP ${tokenResponse.status}`);
+  const { token } = (await tokenResponse.json()) as { token: string };
+  const authorization = { authorization: `Bearer ${token}` };
+
+  const image = buildImage({ layerCount: 1, layerBytes: 1024 * 1024 });
+  await new RegistryPusher(door.url, authorization).pushManifest(repository, image, 'v1');
+  const layer = image.blobs[1]!;
+  const bases: Record<Target, string> = { direct: dockyard.registry.url, door: door.url };
+  const dispatcher = new Agent({ connections: clients, pipelining: 1 });
+
+  const operations: Record<Operation, (base: string) => Promise<boolean>> = {
+    'manifest GET': async (base) => {
+      const response = await undiciFetch(`${base}/v2/${repository}/manifests/v1`, { headers: { ...authorization, accept: manifestAccept }, dispatcher });
+      await response.arrayBuffer();
+      return response.status === 200;
+    },
+    'blob GET (1 MiB)': async (base) => {
+      const response = await undiciFetch(`${base}/v2/${repository}/blobs/${layer.digest}`, { headers: authorization, dispatcher });
+      const bytes = await response.arrayBuffer();
+      return response.status === 200 && bytes.byteLength === layer.bytes.length;
+    },
+    'blob push (256 KiB)': async (base) => {
+      const bytes = randomBytes(256 * 1024);
+      const start = await undiciFetch(`${base}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers: authorization, dispatcher });
+      await start.arrayBuffer();
+      const location = start.headers.get('location');
+      if (start.status !== 202 || location === null) return false;
+      const url = new URL(location, base);
+      url.searchParams.set('digest', digestOf(bytes));
+      const put = await undiciFetch(url, {
+        method: 'PUT',
+        headers: { ...authorization, 'content-type': 'application/octet-stream' },
+        body: bytes,
+        dispatcher,
+      });
+      await put.arrayBuffer();
+      return put.status === 201;
+    },
+  };
+
+  /** `clients` loops issuing `operation` against `base` until the phase's time is up. */
+  async function phase(operation: Operation, base: string): Promise<Samples> {
+    const latenciesMs: number[] = [];
+    let errors = 0;
+    const started = performance.now();
+    const deadline = started + phaseSeconds * 1000;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (performance.now() < deadline) {
+          const at = performance.now();
+          const ok = await operations[operation](base).catch(() => false);
+          latenciesMs.push(performance.now() - at);
+          if (!ok) errors += 1;
+        }
+      }),
+    );
+    return { latenciesMs, errors, seconds: (performance.now() - started) / 1000 };
+  }
+
+  const results = new Map<string, Samples>();
+  for (const operation of Object.keys(operations) as Operation[]) {
+    // Warm-up: connections opened, caches filled, JIT done, for both targets alike.
+    for (const target of ['direct', 'door'] as const) await Promise.all(Array.from({ length: clients }, () => operations[operation](bases[target])));
+    for (let round = 0; round < rounds; round += 1) {
+      const order: Target[] = round % 2 === 0 ? ['direct', 'door'] : ['door', 'direct'];
+      for (const target of order) {
+        const samples = await phase(operation, bases[target]);
+        const key = `${operation}|${target}`;
+        const sofar = results.get(key) ?? { latenciesMs: [], errors: 0, seconds: 0 };
+        results.set(key, {
+          latenciesMs: sofar.latenciesMs.concat(samples.latenciesMs),
+          errors: sofar.errors + samples.errors,
+          seconds: sofar.seconds + samples.seconds,
+        });
+      }
+    }
+  }
+  await dispatcher.close();
+
+  const percentile = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+  };
+  console.log(`${clients} parallel clients, ${rounds} rounds of ${phaseSeconds}s per target and operation, loopback, distribution 3.0.0 (filesystem storage)`);
+  console.log('operation             target   requests   req/s    p50 ms   p99 ms  errors');
+  for (const operation of Object.keys(operations) as Operation[]) {
+    const figures = (['direct', 'door'] as const).map((target) => {
+      const samples = results.get(`${operation}|${target}`)!;
+      const p50 = percentile(samples.latenciesMs, 50);
+      const p99 = percentile(samples.latenciesMs, 99);
+      console.log(
+        `${operation.padEnd(21)} ${target.padEnd(7)} ${String(samples.latenciesMs.length).padStart(9)} ${(samples.latenciesMs.length / samples.seconds).toFixed(0).padStart(7)} ${p50.toFixed(2).padStart(8)} ${p99.toFixed(2).padStart(8)} ${String(samples.errors).padStart(7)}`,
+      );
+      return { p50, p99 };
+    });
+    const [direct, viaDoor] = figures as [{ p50: number; p99: number }, { p50: number; p99: number }];
+    console.log(`${''.padEnd(21)} ratio   door/direct: p50 ${(viaDoor.p50 / direct.p50).toFixed(2)}x, p99 ${(viaDoor.p99 / direct.p99).toFixed(2)}x`);
+  }
+  const rss = (pid: number | undefined) =>
+    pid === undefined ? 'n/a' : `${procMemoryMiB(pid, 'VmRSS').toFixed(0)} MiB now, ${procMemoryMiB(pid, 'VmHWM').toFixed(0)} MiB peak`;
+  console.log(`RSS: auth server (bundle) ${rss(door.process.pid)}; distribution ${rss(dockyard.registry.pid)}`);
+} finally {
+  await dockyard.stop();
+}
