@@ -70,7 +70,10 @@ describe.skipIf(inject('externalCluster'))('Registry with several replicas', () 
       expect(await checksum()).toBe(seen.at(-1));
       await testbed.core.replaceNamespacedSecret({ namespace, name: 'object-store', body: keys(value) });
       await testbed.reconcileNow(namespace, 'shared', value);
-      seen.push(await checksum());
+      // A reconcile that an earlier event started may be the one reconcileNow saw end: wait for
+      // the one that read the new Secret. The audit log below says how many writes it took.
+      const previous = seen.at(-1);
+      seen.push(await eventually(async () => ((await checksum()) !== previous ? await checksum() : undefined), { what: `the rotation to ${value}` }));
       generations.push((await deployment()).metadata?.generation ?? 0);
     }
     expect(new Set(seen).size).toBe(3);
