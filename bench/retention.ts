@@ -1,0 +1,123 @@
+// Retention against the CLIs people run from cron (issue 12): 50 repositories x 400 tags, keep
+// the 10 most recently pushed, on distribution 3.0.0 and Debian's 2.8.2. Contenders, each on a
+// registry of its own started from a copy of one filled storage: the floor (bench/support/
+// retention-floor.ts: the requests a safe deletion needs and no more), `dockyard retention run`
+// as its Job runs it (the bundled CLI, its policy in a local control plane), regclient's regbot
+// and crane in a shell loop (built from their Go modules by test/cluster/build-bench-binaries.sh).
+// Requests are counted at the registry (its access log); peak RSS is the contender's process tree.
+// After each run, exactly the 10 newest tags of every repository must remain, or the bench fails.
+// The plain registries have no push records: Dockyard ranks by the image configs' `created`
+// times (the fill makes them follow the push order), which costs a config read per image that
+// the floor, told the push order, does not make; those reads are counted apart.
+//   node bench/retention.ts
+//   DOCKYARD_BENCH_RETENTION_QUICK=1 (5 x 40), or _REPOSITORIES, _TAGS, _KEEP; _FLAVORS
+//   (distribution-3,distribution-2.8); _CONTENDERS (floor,dockyard,regbot,crane)
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
+import { debianRegistryAvailable, LocalRegistry, type RegistryFlavor } from '../test/registry/local-registry.ts';
+import { AccessLog, type RequestCounts } from './support/access-log.ts';
+import { runMeasured, type TreeRun } from './support/process-tree.ts';
+import { DockyardRetentionCluster } from './support/retention-dockyard.ts';
+import { expectedSurvivors, repositoryName, type RetentionShape, writeRetentionStorage } from './support/retention-fill.ts';
+import { writePeerFiles } from './support/retention-peers.ts';
+import { formatRetentionTable, type ContenderResult } from './support/retention-table.ts';
+
+const env = (name: string) => process.env[`DOCKYARD_BENCH_RETENTION_${name}`];
+const quick = env('QUICK') === '1';
+const shape: RetentionShape = {
+  repositories: Number(env('REPOSITORIES') ?? (quick ? 5 : 50)),
+  tagsPerRepository: Number(env('TAGS') ?? (quick ? 40 : 400)),
+  keep: Number(env('KEEP') ?? 10),
+};
+const flavors = (env('FLAVORS') ?? 'distribution-3,distribution-2.8').split(',') as RegistryFlavor[];
+const contenders = (env('CONTENDERS') ?? 'floor,dockyard,regbot,crane').split(',');
+/** Dockyard's registry client default (src/oci/transport.ts); every contender gets as much. */
+const concurrency = 8;
+const deletions = shape.repositories * (shape.tagsPerRepository - shape.keep);
+const floorScript = new URL('./support/retention-floor.ts', import.meta.url).pathname;
+const run = promisify(execFile);
+
+const began = Date.now();
+const progress = (message: string) => process.stderr.write(`[retention +${((Date.now() - began) / 1000).toFixed(0)}s] ${message}\n`);
+
+const binDir = await controlPlaneBinDir();
+const peersBuild = await run('bash', [new URL('../test/cluster/build-bench-binaries.sh', import.meta.url).pathname]);
+if (peersBuild.stderr.trim()) process.stderr.write(peersBuild.stderr);
+const peerBinDir = peersBuild.stdout.trim().split('\n').at(-1)!;
+const scratch = await mkdtemp(join(tmpdir(), 'dockyard-bench-retention-'));
+const dockyard = contenders.includes('dockyard') ? await DockyardRetentionCluster.start(binDir, shape.keep, deletions) : undefined;
+const writing = performance.now();
+const template = await writeRetentionStorage(shape);
+progress(`${shape.repositories} x ${shape.tagsPerRepository} tags written in ${((performance.now() - writing) / 1000).toFixed(0)}s`);
+
+/** Every repository must hold exactly the newest `keep` tags: a contender that deleted anything else fails the bench. */
+async function verify(registry: LocalRegistry, contender: string): Promise<void> {
+  const expected = expectedSurvivors(shape).join(',');
+  for (let index = 0; index < shape.repositories; index++) {
+    const remaining = (await registry.tags(repositoryName(index))).join(',');
+    if (remaining !== expected) throw new Error(`${contender} on ${registry.flavor}: ${repositoryName(index)} holds [${remaining}], expected [${expected}]`);
+  }
+}
+
+async function runContender(contender: string, registry: LocalRegistry): Promise<TreeRun> {
+  const files = await writePeerFiles(scratch, registry.host, registry.flavor, shape.keep, concurrency);
+  const path = `${peerBinDir}:${process.env['PATH']}`;
+  switch (contender) {
+    case 'floor':
+      return runMeasured(process.execPath, [
+        floorScript,
+        registry.url,
+        String(shape.keep),
+        String(concurrency),
+        registry.flavor === 'distribution-3' ? 'tag' : 'digest',
+      ]);
+    case 'dockyard':
+      return runMeasured(process.execPath, dockyard!.command(registry.url, join(scratch, 'report.json')));
+    case 'regbot':
+      return runMeasured(join(peerBinDir, 'regbot'), ['once', '--config', files.regbot, '--verbosity', 'warn'], { env: { ...process.env, PATH: path } });
+    case 'crane':
+      return runMeasured('bash', [files.crane, registry.host, String(shape.keep), String(concurrency)], { env: { ...process.env, PATH: path } });
+    default:
+      throw new Error(`DOCKYARD_BENCH_RETENTION_CONTENDERS: unknown contender ${JSON.stringify(contender)}`);
+  }
+}
+
+const results: ContenderResult[] = [];
+try {
+  for (const flavor of flavors) {
+    if (flavor === 'distribution-2.8' && !debianRegistryAvailable()) {
+      console.log('distribution-2.8: Debian docker-registry missing (make tools); skipped');
+      continue;
+    }
+    for (const contender of contenders) {
+      const registry = await LocalRegistry.start({
+        flavor,
+        binDir,
+        seedStorageFrom: template.storageDir,
+        extraConfig: { log: { level: 'warn', accesslog: { disabled: false } } },
+      });
+      try {
+        const log = new AccessLog(registry.logFile);
+        const mark = log.mark();
+        const measured = await runContender(contender, registry);
+        const requests: RequestCounts = log.since(mark);
+        if (measured.exitCode !== 0)
+          throw new Error(`${contender} on ${flavor} exited ${measured.exitCode}:\n${measured.stderr.slice(-3000)}${measured.stdout.slice(-2000)}`);
+        await verify(registry, contender);
+        results.push({ flavor, contender, wallMs: measured.wallMs, peakRssMiB: measured.peakRssMiB, requests, deletions });
+        progress(`${flavor}: ${contender} ${(measured.wallMs / 1000).toFixed(1)}s, ${requests.total} requests (${JSON.stringify(requests)}), verified`);
+      } finally {
+        await registry.stop();
+      }
+    }
+  }
+} finally {
+  await template.remove();
+  await dockyard?.stop();
+  await rm(scratch, { recursive: true, force: true });
+}
+console.log(formatRetentionTable(results, shape, concurrency));

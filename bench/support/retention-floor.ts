@@ -1,0 +1,67 @@
+// The floor of bench/retention.ts: the fewest requests a safe "keep the N most recently pushed"
+// deletion needs, with no Dockyard code. It is told the push order (the benchmark names tags in
+// push order, so a tag's name ranks it at no request's cost: what push records give a real run),
+// and sends: the catalog pages, each repository's tag pages, one HEAD per tag (its digest, so a
+// tag that shares its image with a kept tag is not deleted with it), and one DELETE per deleted
+// manifest: by tag on distribution 3.x (an untag, what Dockyard does there), by digest on 2.x
+// (which refuses a DELETE by tag). Run as a process of its own so its time and memory are its own:
+//   node bench/support/retention-floor.ts URL KEEP CONCURRENCY tag|digest
+import { Agent, request } from 'undici';
+
+const [url, keepArgument, concurrencyArgument, deleteBy] = process.argv.slice(2);
+if (url === undefined || (deleteBy !== 'tag' && deleteBy !== 'digest')) {
+  throw new Error('usage: retention-floor.ts URL KEEP CONCURRENCY tag|digest');
+}
+const keep = Number(keepArgument);
+const dispatcher = new Agent({ connections: Number(concurrencyArgument), keepAliveTimeout: 30_000 });
+const accept = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+async function send(method: 'GET' | 'HEAD' | 'DELETE', path: string, headers: Record<string, string> = {}) {
+  const response = await request(new URL(path, url), { method, headers, dispatcher });
+  let body = '';
+  if (method === 'HEAD') await response.body.dump();
+  else body = await response.body.text();
+  if (response.statusCode >= 300) throw new Error(`${method} ${path}: HTTP ${response.statusCode} ${body.slice(0, 200)}`);
+  return { headers: response.headers, body };
+}
+
+/** Every page of a list, following the Link header (distribution's `<...>; rel="next"`). */
+async function allPages(first: string, field: 'repositories' | 'tags'): Promise<string[]> {
+  const names: string[] = [];
+  let path: string | undefined = first;
+  while (path !== undefined) {
+    const { headers, body } = await send('GET', path);
+    names.push(...(((JSON.parse(body) as Record<string, string[] | null>)[field] ?? []) as string[]));
+    const link = headers['link'];
+    path = typeof link === 'string' ? /<([^>]+)>;\s*rel="next"/.exec(link)?.[1] : undefined;
+  }
+  return names;
+}
+
+async function cleanRepository(repository: string): Promise<number> {
+  const tags = await allPages(`/v2/${repository}/tags/list?n=1000`, 'tags');
+  const digests = await Promise.all(
+    tags.map(async (tag) => {
+      const { headers } = await send('HEAD', `/v2/${repository}/manifests/${tag}`, { accept });
+      return String(headers['docker-content-digest']);
+    }),
+  );
+  // Newest first by push order; the first `keep` distinct images are kept with every tag on them.
+  const order = tags.map((tag, index) => ({ tag, digest: digests[index]! })).sort((a, b) => (a.tag < b.tag ? 1 : -1));
+  const kept = new Set<string>();
+  for (const { digest } of order) if (kept.size < keep) kept.add(digest);
+  const doomed = order.filter(({ digest }) => !kept.has(digest));
+  const targets = deleteBy === 'tag' ? doomed.map(({ tag }) => tag) : [...new Set(doomed.map(({ digest }) => digest))];
+  await Promise.all(targets.map((reference) => send('DELETE', `/v2/${repository}/manifests/${reference}`)));
+  return targets.length;
+}
+
+const repositories = await allPages('/v2/_catalog?n=1000', 'repositories');
+const deleted = await Promise.all(repositories.map(cleanRepository));
+await dispatcher.close();
+process.stdout.write(`${JSON.stringify({ repositories: repositories.length, deleted: deleted.reduce((a, b) => a + b, 0) })}\n`);

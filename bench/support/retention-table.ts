@@ -1,0 +1,88 @@
+import type { RequestCategory, RequestCounts } from './access-log.ts';
+import type { RetentionShape } from './retention-fill.ts';
+
+export interface ContenderResult {
+  flavor: string;
+  contender: string;
+  wallMs: number;
+  peakRssMiB: number;
+  requests: RequestCounts;
+  /** Manifests the run had to delete (the same for every contender). */
+  deletions: number;
+}
+
+const short: Record<RequestCategory, string> = {
+  ping: 'ping',
+  catalog: 'catalog',
+  tags: 'tags',
+  'manifest HEAD': 'HEAD',
+  'manifest GET': 'GET',
+  'manifest PUT': 'PUT',
+  'manifest DELETE': 'DELETE',
+  'blob GET': 'config',
+  'blob HEAD': 'blobHEAD',
+  'blob upload': 'upload',
+  referrers: 'referrers',
+  other: 'other',
+};
+
+function breakdown(requests: RequestCounts): string {
+  return (Object.keys(short) as RequestCategory[])
+    .filter((category) => (requests[category] ?? 0) > 0)
+    .map((category) => `${short[category]} ${requests[category]}`)
+    .join(', ');
+}
+
+/**
+ * The table: per registry, each contender's wall time, requests counted at the registry (per
+ * deleted manifest, by kind), peak RSS, and ratios to the floor; then Dockyard against the
+ * issue's targets. "config" is an image config read: Dockyard's stand-in for a push record on a
+ * registry without them, which the floor (told the push order) does not need, so the requests
+ * ratio is also given without them.
+ */
+export function formatRetentionTable(results: readonly ContenderResult[], shape: RetentionShape, concurrency: number): string {
+  const lines = [
+    `Retention: ${shape.repositories} repositories x ${shape.tagsPerRepository} tags, keep the ${shape.keep} most recently pushed, ${concurrency} requests in flight, filesystem storage`,
+  ];
+  const header = ['registry', 'contender', 'wall', 'x floor', 'requests', 'per delete', 'x floor', 'x floor w/o config', 'peak RSS', 'requests by kind'];
+  const rows: string[][] = [];
+  const verdicts: string[] = [];
+  for (const flavor of [...new Set(results.map((result) => result.flavor))]) {
+    const ofFlavor = results.filter((result) => result.flavor === flavor);
+    const floor = ofFlavor.find((result) => result.contender === 'floor');
+    for (const result of ofFlavor) {
+      const withoutConfig = result.requests.total - (result.requests['blob GET'] ?? 0);
+      const ratio = (value: number, of: number | undefined) => (of === undefined ? '-' : `${(value / of).toFixed(2)}x`);
+      rows.push([
+        flavor,
+        result.contender,
+        `${(result.wallMs / 1000).toFixed(1)} s`,
+        ratio(result.wallMs, floor?.wallMs),
+        String(result.requests.total),
+        (result.requests.total / result.deletions).toFixed(2),
+        ratio(result.requests.total, floor?.requests.total),
+        ratio(withoutConfig, floor?.requests.total),
+        `${result.peakRssMiB.toFixed(0)} MiB`,
+        breakdown(result.requests),
+      ]);
+    }
+    const dockyard = ofFlavor.find((result) => result.contender === 'dockyard');
+    if (dockyard !== undefined && floor !== undefined) {
+      const peers = ofFlavor.filter((result) => result.contender !== 'dockyard' && result.contender !== 'floor');
+      const time = dockyard.wallMs / floor.wallMs;
+      const requests = dockyard.requests.total / floor.requests.total;
+      const withoutConfig = (dockyard.requests.total - (dockyard.requests['blob GET'] ?? 0)) / floor.requests.total;
+      const slowerThan = peers.filter((peer) => peer.wallMs <= dockyard.wallMs).map((peer) => peer.contender);
+      verdicts.push(
+        `${flavor}: time ${time.toFixed(2)}x floor (target <= 1.2: ${time <= 1.2 ? 'met' : 'MISSED'}); ` +
+          `requests ${requests.toFixed(2)}x (target <= 1.05: ${requests <= 1.05 ? 'met' : 'MISSED'}; without config reads ${withoutConfig.toFixed(2)}x); ` +
+          `faster than every peer: ${slowerThan.length === 0 ? 'yes' : `NO (${slowerThan.join(', ')})`}`,
+      );
+    }
+  }
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const format = (row: string[]) =>
+    row.map((cell, column) => (column < 2 || column === row.length - 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  lines.push(format(header), ...rows.map(format), ...verdicts);
+  return lines.join('\n');
+}
