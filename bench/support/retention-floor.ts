@@ -4,13 +4,16 @@
 // and sends: the catalog pages, each repository's tag pages, one HEAD per tag (its digest, so a
 // tag that shares its image with a kept tag is not deleted with it), and one DELETE per deleted
 // manifest: by tag on distribution 3.x (an untag, what Dockyard does there), by digest on 2.x
-// (which refuses a DELETE by tag). Run as a process of its own so its time and memory are its own:
-//   node bench/support/retention-floor.ts URL KEEP CONCURRENCY tag|digest
+// (which refuses a DELETE by tag). Run as a process of its own so its time and memory are its own.
+// With `created` it ranks as anything must on a registry without push records: by the image
+// config's `created` time, so each tag's manifest is read (GET, for the config's digest) instead
+// of HEADed, and each image's config is read once.
+//   node bench/support/retention-floor.ts URL KEEP CONCURRENCY tag|digest [order|created]
 import { Agent, request } from 'undici';
 
-const [url, keepArgument, concurrencyArgument, deleteBy] = process.argv.slice(2);
-if (url === undefined || (deleteBy !== 'tag' && deleteBy !== 'digest')) {
-  throw new Error('usage: retention-floor.ts URL KEEP CONCURRENCY tag|digest');
+const [url, keepArgument, concurrencyArgument, deleteBy, rankBy = 'order'] = process.argv.slice(2);
+if (url === undefined || (deleteBy !== 'tag' && deleteBy !== 'digest') || (rankBy !== 'order' && rankBy !== 'created')) {
+  throw new Error('usage: retention-floor.ts URL KEEP CONCURRENCY tag|digest [order|created]');
 }
 const keep = Number(keepArgument);
 const dispatcher = new Agent({ connections: Number(concurrencyArgument), keepAliveTimeout: 30_000 });
@@ -45,14 +48,28 @@ async function allPages(first: string, field: 'repositories' | 'tags'): Promise<
 
 async function cleanRepository(repository: string): Promise<number> {
   const tags = await allPages(`/v2/${repository}/tags/list?n=1000`, 'tags');
-  const digests = await Promise.all(
+  const configReads = new Map<string, Promise<number>>();
+  const created = (config: string) => {
+    let read = configReads.get(config);
+    if (read === undefined) {
+      read = send('GET', `/v2/${repository}/blobs/${config}`).then(({ body }) => Date.parse((JSON.parse(body) as { created: string }).created));
+      configReads.set(config, read);
+    }
+    return read;
+  };
+  const images = await Promise.all(
     tags.map(async (tag) => {
-      const { headers } = await send('HEAD', `/v2/${repository}/manifests/${tag}`, { accept });
-      return String(headers['docker-content-digest']);
+      if (rankBy === 'order') {
+        const { headers } = await send('HEAD', `/v2/${repository}/manifests/${tag}`, { accept });
+        return { tag, digest: String(headers['docker-content-digest']), time: 0 };
+      }
+      const { headers, body } = await send('GET', `/v2/${repository}/manifests/${tag}`, { accept });
+      const config = (JSON.parse(body) as { config: { digest: string } }).config.digest;
+      return { tag, digest: String(headers['docker-content-digest']), time: await created(config) };
     }),
   );
-  // Newest first by push order; the first `keep` distinct images are kept with every tag on them.
-  const order = tags.map((tag, index) => ({ tag, digest: digests[index]! })).sort((a, b) => (a.tag < b.tag ? 1 : -1));
+  // Newest first; the first `keep` distinct images are kept with every tag on them.
+  const order = images.sort((a, b) => (rankBy === 'created' && a.time !== b.time ? b.time - a.time : a.tag < b.tag ? 1 : -1));
   const kept = new Set<string>();
   for (const { digest } of order) if (kept.size < keep) kept.add(digest);
   const doomed = order.filter(({ digest }) => !kept.has(digest));
