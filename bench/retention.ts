@@ -83,7 +83,7 @@ async function runContender(contender: string, registry: LocalRegistry): Promise
         contender === 'floor' ? 'order' : 'created',
       ]);
     case 'dockyard':
-      return runMeasured(process.execPath, dockyard!.command(registry.url, join(scratch, 'report.json')));
+      return runMeasured(process.execPath, dockyard!.command(registry.url, results.length));
     case 'regbot':
       return runMeasured(join(peerBinDir, 'regbot'), ['once', '--config', files.regbot, '--verbosity', 'warn'], { env: { ...process.env, PATH: path } });
     case 'crane':

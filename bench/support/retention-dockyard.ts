@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { LocalControlPlane } from '../../test/cluster/control-plane.ts';
 import { bundledDockyardMain } from '../../test/support/bundle.ts';
@@ -49,8 +50,12 @@ export class DockyardRetentionCluster {
     }
   }
 
-  /** The command line of the Job's container, for the bundled CLI (dist/, what the image runs). */
-  command(registryUrl: string, reportFile: string): string[] {
+  /**
+   * The command line of the Job's container (the CronJob's runArgs) for the bundled CLI (dist/,
+   * what the image runs): it also leaves its summary and report as ConfigMaps, owned by a Job
+   * that here exists only by name and uid. No credentials: the benchmark's registries are open.
+   */
+  command(registryUrl: string, run: number): string[] {
     return [
       bundledDockyardMain(),
       'retention',
@@ -59,10 +64,14 @@ export class DockyardRetentionCluster {
       `${namespace}/${policyName}`,
       '--registry',
       registryUrl,
+      '--report-job',
+      `${policyName}-${run}`,
+      '--report-job-uid',
+      randomUUID(),
+      '--report-namespace',
+      namespace,
       '--kubeconfig',
       this.plane.kubeconfigPath,
-      '--report-file',
-      reportFile,
     ];
   }
 

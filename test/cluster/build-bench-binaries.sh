@@ -11,9 +11,7 @@ cache=${DOCKYARD_CACHE:-$HOME/.cache/dockyard}
 bin_root="$cache/bin"
 link_dir="$bin_root/bench"
 mkdir -p "$bin_root" "$link_dir"
-# The lock build-binaries.sh takes: two builds writing one <tool>-<version>.tmp would collide.
-exec 9>"$bin_root/.build.lock"
-flock 9
+locked=false
 
 module_version() { # <wrapper dir> <module path>: the version the wrapper requires
   awk -v m="$2" '$1 == "require" && $2 == m { print $3 } $1 == m && $2 ~ /^v/ { print $2 }' "$1/go.mod" | head -n 1
@@ -23,6 +21,13 @@ module_version() { # <wrapper dir> <module path>: the version the wrapper requir
 build() {
   local tool=$1 wrapper=$here/go/$2 pkg=$3 version=$4 ldflags=${5:-}
   local out_dir="$bin_root/$tool-$version"
+  if [[ ! -x "$out_dir/$tool" ]] && ! $locked; then
+    # The lock build-binaries.sh takes (two builds writing one <tool>-<version>.tmp would collide),
+    # only when there is something to build: a cached peer need not wait for another tool's build.
+    exec 9>"$bin_root/.build.lock"
+    flock 9
+    locked=true
+  fi
   if [[ ! -x "$out_dir/$tool" ]]; then
     local started=$(date +%s)
     echo "building $tool $version (first time on this machine)" >&2
