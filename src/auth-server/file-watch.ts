@@ -16,6 +16,8 @@ export interface WatchOptions {
   onChange: (contents: Buffer[]) => void;
   /** Called when the files cannot be read or onChange refused them; the last good state stays in use. */
   onError: (error: unknown) => void;
+  /** How a file is read; readFile unless given (the write gate reads a missing file as empty). */
+  read?: (file: string) => Promise<Buffer>;
 }
 
 /**
@@ -23,13 +25,14 @@ export interface WatchOptions {
  * them to onChange, then polls until stopped.
  */
 export async function watchFiles(files: readonly string[], options: WatchOptions): Promise<FileSetWatcher> {
-  let last = await Promise.all(files.map((file) => readFile(file)));
+  const read = options.read ?? ((file: string) => readFile(file));
+  let last = await Promise.all(files.map(read));
   options.onChange(last);
   let polling = false;
   const timer = setInterval(() => {
     if (polling) return;
     polling = true;
-    Promise.all(files.map((file) => readFile(file)))
+    Promise.all(files.map(read))
       .then((contents) => {
         if (contents.every((content, index) => content.equals(last[index]!))) return;
         // Remembered even when refused, so a bad version is reported once, not on every poll.

@@ -23,6 +23,8 @@ export interface AuthServerOptions {
   anonymousPull: boolean;
   /** Serve HTTPS with these PEM files, re-read when they change (cert-manager renewals). */
   tls?: { certificateFile: string; keyFile: string };
+  /** The write gate file (registry-auth/write-gate.ts); a missing file means no gate. Without the flag, writes are never gated. */
+  writeGateFile?: string;
   /** How often to look for changed identities and TLS files, as a Go duration. */
   reloadInterval: string;
   /** Record pushes and pulls in this directory and serve them to the maintainer; off when absent. */
@@ -42,6 +44,7 @@ export const authServerUsage = `dockyard auth-server --identities FILE --signing
       --token-lifetime DURATION        lifetime of issued tokens (default 5m)
       --anonymous-pull                 issue pull tokens without credentials
       --tls-cert FILE --tls-key FILE   serve HTTPS
+      --write-gate FILE                refuse pushes and deletes while this file holds a gate
       --reload-interval DURATION       how often to re-read identities and TLS files (default 2s)
       --records-dir DIR                record pushes and pulls there, served to the maintainer at ${pushRecordsPath}
       --records-instance NAME          this door's name among doors sharing --records-dir (default: the host name)
@@ -74,6 +77,7 @@ export function authServerArgs(options: AuthServerOptions): string[] {
     ...(options.recordsDir !== undefined ? [`--records-dir=${options.recordsDir}`, `--records-flush-interval=${options.recordsFlushInterval}`] : []),
     ...(options.recordsInstance !== undefined ? [`--records-instance=${options.recordsInstance}`] : []),
     ...(options.tls ? [`--tls-cert=${options.tls.certificateFile}`, `--tls-key=${options.tls.keyFile}`] : []),
+    ...(options.writeGateFile ? [`--write-gate=${options.writeGateFile}`] : []),
     ...(options.logLevel ? [`--log-level=${options.logLevel}`] : []),
   ];
 }
@@ -95,6 +99,7 @@ export function parseAuthServerArgs(args: string[]): AuthServerOptions {
       'anonymous-pull': { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'write-gate': { type: 'string' },
       'reload-interval': { type: 'string', default: authServerDefaults.reloadInterval },
       'records-dir': { type: 'string' },
       'records-instance': { type: 'string' },
@@ -125,6 +130,7 @@ export function parseAuthServerArgs(args: string[]): AuthServerOptions {
     tokenLifetime: values['token-lifetime'],
     anonymousPull: values['anonymous-pull'],
     ...(values['tls-cert'] && values['tls-key'] ? { tls: { certificateFile: values['tls-cert'], keyFile: values['tls-key'] } } : {}),
+    ...(values['write-gate'] ? { writeGateFile: values['write-gate'] } : {}),
     reloadInterval: values['reload-interval'],
     ...(values['records-dir'] ? { recordsDir: values['records-dir'] } : {}),
     ...(values['records-instance'] ? { recordsInstance: values['records-instance'] } : {}),

@@ -2,7 +2,7 @@ import { Agent, createServer as createHttpServer, request as httpRequest, type I
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { healthPath, livenessPath, pushRecordsPath, tokenPath } from '../registry-auth/pod-contract.ts';
+import { healthPath, livenessPath, pushRecordsPath, tokenPath, writeGatePath } from '../registry-auth/pod-contract.ts';
 import type { IdentitiesDocument } from '../registry-auth/identities.ts';
 import type { TokenSigningKey } from '../registry-auth/token-signing-key.ts';
 import { proxyToRegistry } from './proxy.ts';
@@ -11,6 +11,7 @@ import { pushRecordsHooks } from './push-records/door-hooks.ts';
 import { refusalExplainer } from './refusal.ts';
 import { handleTokenRequest } from './token-endpoint.ts';
 import { requestHasBody } from './unread-body.ts';
+import type { DoorWriteGate } from './write-gate.ts';
 
 /**
  * The auth container's HTTP(S) server: the token endpoint, its own health check, and the proxy
@@ -32,6 +33,8 @@ export interface AuthServerSettings {
   now?: () => Date;
   /** Record pushes and pulls there, and serve them to the maintainer (push-records/). */
   pushRecords?: RecordJournal;
+  /** Refuses pushes and deletes while a gate stands (write-gate.ts); without it, every write passes. */
+  writeGate?: DoorWriteGate;
 }
 
 export interface AuthServer {
@@ -106,6 +109,16 @@ export function createAuthServer(settings: AuthServerSettings): AuthServer {
       });
       return;
     }
+    if (path === writeGatePath && settings.writeGate !== undefined) {
+      replyHere(request, response, 200, { 'content-type': 'application/json', 'cache-control': 'no-store' }, JSON.stringify(settings.writeGate.report()));
+      return;
+    }
+    const refusal = settings.writeGate?.refusal(request);
+    if (refusal !== undefined) {
+      replyHere(request, response, refusal.status, refusal.headers, refusal.body);
+      return;
+    }
+    settings.writeGate?.admitted(request, response);
     proxyToRegistry(request, response, proxyContext);
   };
 

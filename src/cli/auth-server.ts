@@ -5,6 +5,8 @@ import { parseAuthServerArgs } from '../auth-server/options.ts';
 import { watchFiles, type FileSetWatcher } from '../auth-server/file-watch.ts';
 import { RecordJournal } from '../auth-server/push-records/journal.ts';
 import { createAuthServer } from '../auth-server/server.ts';
+import { followWriteGateFile } from '../auth-server/write-gate-file.ts';
+import { createDoorWriteGate } from '../auth-server/write-gate.ts';
 import { parseListenAddress } from '../runtime/health-server.ts';
 import { createLogger } from '../log.ts';
 import { parseIdentities, type IdentitiesDocument } from '../registry-auth/identities.ts';
@@ -46,6 +48,11 @@ export async function authServerCommand(args: string[]): Promise<number> {
     }),
   );
 
+  const writeGate = options.writeGateFile === undefined ? undefined : createDoorWriteGate({ log });
+  if (writeGate !== undefined && options.writeGateFile !== undefined) {
+    watchers.push(await followWriteGateFile(options.writeGateFile, { intervalMs: reloadIntervalMs, gate: writeGate, log }));
+  }
+
   const readTls = async (files: { certificateFile: string; keyFile: string }) => ({
     certificate: await readFile(files.certificateFile),
     key: await readFile(files.keyFile),
@@ -71,6 +78,7 @@ export async function authServerCommand(args: string[]): Promise<number> {
     anonymousPull: options.anonymousPull,
     identities: () => identities!,
     signingKey,
+    ...(writeGate !== undefined ? { writeGate } : {}),
     ...(options.tls ? { tls: await readTls(options.tls) } : {}),
     ...(pushRecords !== undefined ? { pushRecords } : {}),
     log,

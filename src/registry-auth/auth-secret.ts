@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { authSecretKeys } from './pod-contract.ts';
 import { secretText } from '../runtime/secret-data.ts';
 import { parseIdentities, serializeIdentities, type IdentitiesDocument } from './identities.ts';
+import { parseWriteGate, serializeWriteGate, type WriteGate } from './write-gate.ts';
 import { generateTokenSigningKey, loadTokenSigningKey, type TokenSigningKeyPem } from './token-signing-key.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface AuthSecretContents {
   httpSecret: string;
   /** From notificationEndpointsYaml(), when the registry sends notifications. */
   notificationEndpoints?: string;
+  /** The write gate to put in force; none (pushes open) when undefined. */
+  writeGate?: WriteGate;
 }
 
 /** What an existing auth Secret holds; a part that is missing or unreadable is undefined and gets made anew. */
@@ -24,6 +27,8 @@ export interface StoredAuthSecret {
   signingKey?: TokenSigningKeyPem;
   identities?: IdentitiesDocument;
   httpSecret?: string;
+  /** The write gate the Secret holds, when it holds a readable one. */
+  writeGate?: WriteGate;
 }
 
 /** The Secret's `data` (base64 values, as the API returns them, so a comparison with the live object is exact). */
@@ -33,6 +38,7 @@ export function authSecretData(contents: AuthSecretContents): Record<string, str
     [authSecretKeys.signingCertificate]: contents.signingKey.certificate,
     [authSecretKeys.identities]: serializeIdentities(contents.identities),
     [authSecretKeys.httpSecret]: contents.httpSecret,
+    [authSecretKeys.writeGate]: serializeWriteGate(contents.writeGate),
   };
   if (contents.notificationEndpoints !== undefined) data[authSecretKeys.notificationEndpoints] = contents.notificationEndpoints;
   return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')]));
@@ -54,6 +60,9 @@ export function readAuthSecret(data: Readonly<Record<string, string>> | undefine
   }
   const httpSecret = text(authSecretKeys.httpSecret);
   if (httpSecret !== undefined && httpSecret.length >= 32) stored.httpSecret = httpSecret;
+  const writeGate = text(authSecretKeys.writeGate);
+  const gate = writeGate === undefined ? undefined : attempt(() => parseWriteGate(writeGate));
+  if (gate) stored.writeGate = gate;
   return stored;
 }
 

@@ -51,6 +51,8 @@ export const authSecretKeys = {
   httpSecret: 'registry-http-secret',
   /** YAML of notifications.endpoints (env REGISTRY_NOTIFICATIONS_ENDPOINTS), which carries a bearer token. */
   notificationEndpoints: 'notification-endpoints.yaml',
+  /** JSON: the write gate (registry-auth/write-gate.ts); absent or `"gate": null` means pushes are open. */
+  writeGate: 'write-gate.json',
 } as const;
 
 /** Keys of the push, pull and maintainer Secrets. */
@@ -70,6 +72,11 @@ export const pushRecordsPath = '/dockyard/v1/push-records';
 export const healthPath = '/healthz';
 /** The auth container's liveness: 200 while it serves at all, whatever distribution does. */
 export const livenessPath = '/livez';
+/**
+ * The auth container's write-gate report (JSON, registry-auth/write-gate.ts WriteGateReport): the
+ * gate it enforces and the writes still running, which the operator reads before collecting.
+ */
+export const writeGatePath = '/dockyard/write-gate';
 /** The `service` claim distribution checks in every token. */
 export function tokenService(namespace: string, registryName: string): string {
   return `${registryName}.${namespace}.dockyard.dev`;

@@ -10,6 +10,7 @@ import { authSecretKeys } from '../../src/registry-auth/pod-contract.ts';
 import { authSecretData, ensureAuthMaterial } from '../../src/registry-auth/auth-secret.ts';
 import type { CredentialPlan } from '../../src/registry-auth/credential-plan.ts';
 import { serializeIdentities } from '../../src/registry-auth/identities.ts';
+import { serializeWriteGate, type WriteGate } from '../../src/registry-auth/write-gate.ts';
 import { freeLoopbackPorts } from '../cluster/ports.ts';
 import { ManagedProcess, ProcessRegistry } from '../cluster/processes.ts';
 import { eventually } from '../support/eventually.ts';
@@ -123,6 +124,7 @@ export class DockyardRegistry {
       identitiesFile: this.authVolume.path(authSecretKeys.identities),
       signingKeyFile: this.authVolume.path(authSecretKeys.signingKey),
       signingCertificateFile: this.authVolume.path(authSecretKeys.signingCertificate),
+      writeGateFile: this.authVolume.path(authSecretKeys.writeGate),
       reloadInterval: '200ms',
       // The Pod's records directory is inside its storage volume; here, inside the test's own directory.
       recordsDir: join(this.workDir, 'push-records'),
@@ -150,6 +152,12 @@ export class DockyardRegistry {
   /** Where the auth servers started without an override keep their push records. */
   get recordsDir(): string {
     return join(this.workDir, 'push-records');
+  }
+
+  /** Writes the write gate (undefined: none) into the auth Secret volume, as kubelet does after the operator updated the Secret. */
+  setWriteGate(gate: WriteGate | undefined): void {
+    this.authSecret = { ...this.authSecret, [authSecretKeys.writeGate]: serializeWriteGate(gate) };
+    this.authVolume.write(this.authSecret);
   }
 
   /** Every auth server's log so far. */

@@ -10,6 +10,7 @@ export function authServerOptionsFor(spec: RegistrySpec, namespace: string, name
     identitiesFile: join(paths.authDir, authSecretKeys.identities),
     signingKeyFile: join(paths.authDir, authSecretKeys.signingKey),
     signingCertificateFile: join(paths.authDir, authSecretKeys.signingCertificate),
+    writeGateFile: join(paths.authDir, authSecretKeys.writeGate),
     service: tokenService(namespace, name),
     anonymousPull: spec.auth?.anonymousPull ?? false,
     recordsDir: paths.pushRecords,

@@ -6,6 +6,7 @@ import { credentialSecretData, credentialSecretType, readCredentialSecret } from
 import type { Role } from '../../registry-auth/identities.ts';
 import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
 import { childNames } from '../common/registry-children.ts';
+import type { WriteGate } from '../../registry-auth/write-gate.ts';
 
 export interface DesiredCredentials {
   /** Token signing key and identities.json; must be written before the credential Secrets. */
@@ -29,7 +30,7 @@ const roleSecretName = (registryName: string): Record<Role, string> => {
 export function desiredCredentials(
   registry: Registry,
   current: (name: string) => V1Secret | undefined,
-  options: { hosts: readonly string[]; now: Date; pullAnnotations?: Record<string, string> },
+  options: { hosts: readonly string[]; now: Date; pullAnnotations?: Record<string, string>; writeGate?: WriteGate },
 ): DesiredCredentials {
   const { name, namespace } = registryIdentity(registry);
   const secretNames = roleSecretName(name);
@@ -51,7 +52,7 @@ export function desiredCredentials(
     kind: 'Secret',
     type: 'Opaque',
     metadata: childMetadata(registry, { name: childNames(name).auth, component: components.registry }),
-    data: authSecretData({ ...material, identities: plan.identities }),
+    data: authSecretData({ ...material, identities: plan.identities, ...(options.writeGate ? { writeGate: options.writeGate } : {}) }),
   };
   const credentialSecrets = (['push', 'pull', 'maintainer'] as const).map(
     (role): ChildObject<V1Secret> => ({

@@ -13,6 +13,7 @@ describe('auth server options', () => {
       identitiesFile: '/etc/dockyard/auth/identities.json',
       signingKeyFile: '/etc/dockyard/auth/token-signing.key',
       signingCertificateFile: '/etc/dockyard/auth/token-signing.crt',
+      writeGateFile: '/etc/dockyard/auth/write-gate.json',
       service: 'main.team-a.dockyard.dev',
       issuer: 'dockyard-auth-server',
       tokenLifetime: '5m',

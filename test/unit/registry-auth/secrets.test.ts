@@ -42,13 +42,15 @@ describe('auth Secret', () => {
   const signingKey = generateTokenSigningKey(now, 'main.team-a.dockyard.dev');
   const { identities } = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now });
 
-  it('round-trips signing key, identities and http secret, with notification endpoints only when given', () => {
+  it('round-trips signing key, identities, http secret and write gate, with notification endpoints only when given', () => {
     const contents = { signingKey, identities, httpSecret: 'h'.repeat(43) };
     const data = authSecretData(contents);
     expect(Object.keys(data).sort()).toEqual(
-      [authSecretKeys.httpSecret, authSecretKeys.identities, authSecretKeys.signingCertificate, authSecretKeys.signingKey].sort(),
+      [authSecretKeys.httpSecret, authSecretKeys.identities, authSecretKeys.signingCertificate, authSecretKeys.signingKey, authSecretKeys.writeGate].sort(),
     );
     expect(readAuthSecret(data)).toEqual(contents);
+    const writeGate = { id: 'gc-1', reason: 'garbage collection', since: '2026-12-01T04:00:00Z', until: '2026-12-01T04:30:00Z' };
+    expect(readAuthSecret(authSecretData({ ...contents, writeGate }))).toEqual({ ...contents, writeGate });
     expect(decodeSecretData(authSecretData({ ...contents, notificationEndpoints: '- name: dockyard\n' }))[authSecretKeys.notificationEndpoints]).toBe(
       '- name: dockyard\n',
     );
