@@ -67,13 +67,26 @@ export interface ImageOptions {
   /** Docker schema 2 media types instead of OCI ones. */
   docker?: boolean;
   labels?: Record<string, string>;
+  /** Layers to put first, shared with other images (buildLayer()); then layerCount new ones. */
+  sharedLayers?: Layer[];
+}
+
+/** A gzipped layer and its diff_id (the digest of the tar inside), to share between images. */
+export interface Layer {
+  blob: Blob;
+  diffId: string;
+}
+
+export function buildLayer(bytes = 256): Layer {
+  const tar = tarWithOneFile('shared.bin', randomBytes(bytes));
+  return { blob: blob(gzipSync(tar)), diffId: digestOf(tar) };
 }
 
 /** A single-platform image with random layer content, so every call yields a new digest. */
 export function buildImage(options: ImageOptions = {}): BuiltManifest {
   const { architecture = 'amd64', os = 'linux', layerCount = 1, layerBytes = 256, docker = false } = options;
-  const layers: Blob[] = [];
-  const diffIds: string[] = [];
+  const layers: Blob[] = (options.sharedLayers ?? []).map((layer) => layer.blob);
+  const diffIds: string[] = (options.sharedLayers ?? []).map((layer) => layer.diffId);
   for (let i = 0; i < layerCount; i++) {
     const tar = tarWithOneFile(`layer-${i}.bin`, randomBytes(layerBytes));
     diffIds.push(digestOf(tar));

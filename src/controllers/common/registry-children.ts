@@ -34,4 +34,20 @@ export function childNames(registryName: string) {
   };
 }
 
-export const containerNames = { registry: 'registry', auth: 'auth', nodeProxy: 'node-proxy' } as const;
+export const containerNames = { registry: 'registry', auth: 'auth', nodeProxy: 'node-proxy', collector: 'collector' } as const;
+
+/** The phases of a garbage collection that run the collector in a Job of their own. */
+export type CollectorPhase = 'dry-run' | 'collect';
+
+/**
+ * The collector Job of one phase of one run: `<registry>-gc-<run>-<phase>`. `run` is a short id
+ * (at most 10 characters) unique among the registry's runs, so a run's Jobs are found again
+ * after an operator restart and two runs never share a Job.
+ */
+export function collectorJobName(registryName: string, run: string, phase: CollectorPhase): string {
+  return `${registryName}-gc-${run}-${phase === 'dry-run' ? 'dry' : 'sweep'}`;
+}
+
+/** Labels of a collector Job and its Pod besides the registry's: which run, which phase. */
+export const collectorRunLabel = 'dockyard.dev/gc-run';
+export const collectorPhaseLabel = 'dockyard.dev/gc-phase';

@@ -23,6 +23,7 @@ export const components = {
   storage: 'storage',
   tls: 'tls',
   pullSecret: 'pull-secret',
+  garbageCollection: 'garbage-collection',
 } as const;
 export type Component = (typeof components)[keyof typeof components];
 
