@@ -75,7 +75,11 @@ function storageConfig(spec: RegistrySpec, storageDirectory: string, maintenance
   return {
     ...driver,
     delete: { enabled: true },
-    cache: { blobdescriptor: 'inmemory' },
+    // No blob descriptor cache: garbage collection runs in another process, and an in-memory
+    // cache would go on answering for the blobs it deleted, so a re-pushed layer is skipped by the
+    // client and then missing (distribution#1803, #3743, #4569; measured on 3.0.0: the re-push
+    // "succeeds" and the pull of that layer is cut off). Without it each blob lookup reads a
+    // small link file from storage instead; see bench/blob-descriptor-cache.ts for the cost.
     maintenance: {
       // Purging deletes stale uploads, which is a write: off while the collector runs. When on,
       // both versions want every setting spelled out (they panic on a missing age).

@@ -1,0 +1,167 @@
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
+import { collectorJob } from '../../../src/controllers/registry/garbage-collection/collector-job.ts';
+import { parseCollectorOutput } from '../../../src/controllers/registry/garbage-collection/collector-output.ts';
+import { manifestAccept } from '../../../src/oci/media-types.ts';
+import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
+import { registry } from '../../support/registries.ts';
+import { diskUsage, runCollectorAsTheJob } from '../../registry/collector.ts';
+import { DockyardRegistry, type RunningAuthServer } from '../../registry/dockyard-registry.ts';
+import { buildImage, buildIndex, buildLayer, type BuiltManifest } from '../../registry/images.ts';
+import { debianRegistryAvailable, type RegistryFlavor } from '../../registry/local-registry.ts';
+import { RegistryPusher } from '../../registry/push.ts';
+import { TokenAuthClient } from '../../registry/token-auth.ts';
+
+// Issue 14, the collector: what the operator's Job runs (its own args and env), executed here
+// against the registry's own rendered config and storage. On 3.0.0 it frees the blobs of deleted
+// and untagged images and keeps everything a tag reaches, index children included; on 2.8 the
+// same run marks the children of a tagged index for deletion, which is why the operator refuses
+// deleteUntagged there.
+const spec = { storage: { persistentVolumeClaim: { size: '1Gi' } }, garbageCollection: { schedule: '0 4 * * *', deleteUntagged: true } };
+
+interface Filled {
+  deleted: BuiltManifest;
+  untagged: BuiltManifest;
+  kept: BuiltManifest;
+  index: BuiltManifest;
+  sharedLayerDigest: string;
+}
+
+async function fill(door: RunningAuthServer, plan: CredentialPlan): Promise<Filled> {
+  const pusher = new RegistryPusher(door.url, {}, new TokenAuthClient(plan.credentials.push.published).fetch);
+  const shared = buildLayer(4096);
+  const deleted = buildImage({ sharedLayers: [shared], layerBytes: 64 * 1024 });
+  const kept = buildImage({ sharedLayers: [shared] });
+  const untagged = buildImage({ layerBytes: 32 * 1024 });
+  const index = buildIndex([{ architecture: 'amd64' }, { architecture: 'arm64' }]);
+  await pusher.pushManifest('apps/web', deleted, 'old');
+  await pusher.pushManifest('apps/web', kept, 'current');
+  await pusher.pushManifest('apps/web', untagged);
+  await pusher.pushManifest('apps/multi', index, 'v1');
+  const maintainer = new TokenAuthClient(plan.credentials.maintainer.published);
+  const deletion = await maintainer.fetch(`${door.url}/v2/apps/web/manifests/${deleted.digest}`, { method: 'DELETE' });
+  expect(deletion.status).toBe(202);
+  await deletion.arrayBuffer();
+  return { deleted, untagged, kept, index, sharedLayerDigest: shared.blob.digest };
+}
+
+/** Pulls a tag completely: the manifest, every child of an index, every blob; returns what failed. */
+async function pullCompletely(
+  door: RunningAuthServer,
+  client: TokenAuthClient,
+  repository: string,
+  image: BuiltManifest,
+  reference: string,
+): Promise<string[]> {
+  const failures: string[] = [];
+  const manifest = await client.fetch(`${door.url}/v2/${repository}/manifests/${reference}`, { headers: { accept: manifestAccept } });
+  const bytes = Buffer.from(await manifest.arrayBuffer());
+  if (manifest.status !== 200 || !bytes.equals(image.bytes)) failures.push(`${repository}:${reference} manifest ${manifest.status}`);
+  for (const child of image.children) failures.push(...(await pullCompletely(door, client, repository, child, child.digest)));
+  for (const blob of image.blobs) {
+    const response = await client.fetch(`${door.url}/v2/${repository}/blobs/${blob.digest}`);
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.status !== 200 || !body.equals(blob.bytes)) failures.push(`${repository}@${blob.digest} blob ${response.status}`);
+  }
+  return failures;
+}
+
+describe.skipIf(inject('externalCluster'))('the collector Job run as the Job would (distribution-3)', () => {
+  let dockyard: DockyardRegistry;
+  let door: RunningAuthServer;
+  let plan: CredentialPlan;
+  let filled: Filled;
+  const subject = registry(spec);
+  const local = () => ({
+    flavor: 'distribution-3' as RegistryFlavor,
+    binDir: inject('binDir'),
+    configFile: join(dirname(dockyard.registry.storageDir), 'config.yml'),
+  });
+
+  beforeAll(async () => {
+    plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
+    dockyard = await DockyardRegistry.start({
+      flavor: 'distribution-3',
+      binDir: inject('binDir'),
+      spec: RegistrySpec.parse(spec),
+      namespace: 'team-a',
+      name: 'main',
+      credentials: plan,
+    });
+    door = await dockyard.startAuthServer();
+    filled = await fill(door, plan);
+  });
+
+  afterAll(async () => {
+    await dockyard?.stop();
+  });
+
+  it('dry-runs, then collects exactly the blobs of deleted and untagged images, and every tag still pulls completely', async () => {
+    const dryRunJob = collectorJob(subject, { phase: 'dry-run', run: 'it1', deleteUntagged: true, activeDeadlineSeconds: 600 });
+    const dryRun = await runCollectorAsTheJob(dryRunJob, local());
+    expect(dryRun.exitCode, dryRun.output).toBe(0);
+    const planned = parseCollectorOutput(dryRun.output);
+    const gone = [filled.deleted, filled.untagged].flatMap((image) => [
+      image.digest,
+      ...image.blobs.filter((blob) => blob.digest !== filled.sharedLayerDigest).map((blob) => blob.digest),
+    ]);
+    expect(new Set(planned.eligibleBlobs)).toEqual(new Set(gone));
+    expect(planned.eligibleManifests).toEqual([{ repository: 'apps/web', digest: filled.untagged.digest }]);
+    const usedBefore = await diskUsage(dockyard.registry.storageDir);
+
+    const collectJob = collectorJob(subject, { phase: 'collect', run: 'it1', deleteUntagged: true, activeDeadlineSeconds: 600 });
+    const collected = await runCollectorAsTheJob(collectJob, local());
+    expect(collected.exitCode, collected.output).toBe(0);
+    expect(new Set(parseCollectorOutput(collected.output).eligibleBlobs)).toEqual(new Set(gone));
+    const goneBytes = [filled.deleted, filled.untagged].reduce(
+      (sum, image) =>
+        sum + image.bytes.length + image.blobs.filter((blob) => blob.digest !== filled.sharedLayerDigest).reduce((total, blob) => total + blob.bytes.length, 0),
+      0,
+    );
+    const usedAfter = await diskUsage(dockyard.registry.storageDir);
+    expect(usedBefore - usedAfter).toBeGreaterThanOrEqual(goneBytes);
+
+    const puller = new TokenAuthClient(plan.credentials.pull.published);
+    expect(await pullCompletely(door, puller, 'apps/web', filled.kept, 'current')).toEqual([]);
+    expect(await pullCompletely(door, puller, 'apps/multi', filled.index, 'v1')).toEqual([]);
+  });
+
+  it('takes a collected layer pushed again and serves it', async () => {
+    const pusher = new RegistryPusher(door.url, {}, new TokenAuthClient(plan.credentials.push.published).fetch);
+    const again: BuiltManifest = { ...filled.deleted };
+    await pusher.pushManifest('apps/web', again, 'again');
+    const puller = new TokenAuthClient(plan.credentials.pull.published);
+    expect(await pullCompletely(door, puller, 'apps/web', again, 'again')).toEqual([]);
+  });
+});
+
+describe.skipIf(inject('externalCluster'))('the collector on distribution 2.8 (why deleteUntagged is refused there)', () => {
+  it('marks the platform manifests of a tagged index eligible for deletion', async () => {
+    if (!debianRegistryAvailable()) throw new Error('Debian docker-registry is missing: run make tools');
+    const plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
+    const dockyard = await DockyardRegistry.start({
+      flavor: 'distribution-2.8',
+      binDir: inject('binDir'),
+      spec: RegistrySpec.parse(spec),
+      namespace: 'team-a',
+      name: 'main',
+      credentials: plan,
+    });
+    try {
+      const door = await dockyard.startAuthServer();
+      const filled = await fill(door, plan);
+      const job = collectorJob(registry(spec), { phase: 'dry-run', run: 'it2', deleteUntagged: true, activeDeadlineSeconds: 600 });
+      const dryRun = await runCollectorAsTheJob(job, {
+        flavor: 'distribution-2.8',
+        binDir: inject('binDir'),
+        configFile: join(dirname(dockyard.registry.storageDir), 'config.yml'),
+      });
+      expect(dryRun.exitCode, dryRun.output).toBe(0);
+      const eligible = parseCollectorOutput(dryRun.output).eligibleManifests.map((manifest) => manifest.digest);
+      for (const child of filled.index.children) expect(eligible).toContain(child.digest);
+    } finally {
+      await dockyard.stop();
+    }
+  });
+});
