@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { excludes, exactlyOneOf, withRules, withTransitionRules } from '../validation-rule.ts';
 import { boundedMap, Conditions, KeyReference, LabelSelector, ObservedGeneration, Placement, ResourceRequirements, SecretReference } from './common.ts';
 import { durationMilliseconds } from './duration.ts';
-import { CronSchedule, Duration, HttpUrl, ImageReference, LabelName, ObjectName, Quantity } from './formats.ts';
+import { CronSchedule, Duration, HttpUrl, ImageReference, LabelName, ObjectName, Quantity, Timestamp } from './formats.ts';
 import { ageColumn, resourceSchema, type KindDefinition } from './resource.ts';
 
 /**
@@ -183,6 +183,9 @@ const GarbageCollection = z.strictObject({
   schedule: CronSchedule.describe('When to collect, as a cron schedule such as "0 4 * * *". The registry is read-only (maintenance) while the collector runs.'),
   deleteUntagged: z.boolean().default(false).describe('Also delete manifests that no tag points at (garbage-collect --delete-untagged).'),
   suspend: z.boolean().default(false).describe('Skip scheduled collections while true.'),
+  maxReadOnlyDuration: Duration.default('30m').describe(
+    'The longest pushes may be refused for one collection, as a Go duration. The door reopens on its own at that deadline, whatever happens; a collection not done by then fails and is reported.',
+  ),
 });
 
 const ExternalRegistry = z.strictObject({
@@ -278,6 +281,48 @@ export const RegistrySpec = withTransitionRules(
 );
 export type RegistrySpec = z.output<typeof RegistrySpec>;
 
+const Count = z.int().min(0);
+
+const GarbageCollectionRun = z.strictObject({
+  startTime: Timestamp.describe('When the run started (the write gate went up).'),
+  completionTime: Timestamp.optional().describe('When the run ended (the write gate came down).'),
+  outcome: z
+    .enum(['Succeeded', 'Failed', 'Aborted', 'Skipped'])
+    .optional()
+    .describe('Succeeded; Failed (the message says where); Aborted by the cross-check before anything was deleted; Skipped (not run: the message says why).'),
+  message: z.string().max(1024).optional().describe('Why the run ended as it did.'),
+  blobsDeleted: Count.optional().describe('Blobs the collector deleted.'),
+  manifestsDeleted: Count.optional().describe('Untagged manifests the collector deleted (deleteUntagged).'),
+  bytesReclaimed: Count.optional().describe('Bytes of the deleted blobs, where the registry told their size.'),
+  writeGateSeconds: Count.optional().describe('How long pushes and deletes were refused.'),
+});
+
+/** The run under way: what an operator restart resumes from (or rolls back). */
+const GarbageCollectionInProgress = z.strictObject({
+  run: z
+    .string()
+    .regex(/^[a-z0-9]{1,10}$/)
+    .describe('Short id of the run; its Jobs are named after it.'),
+  phase: z.enum(['Gating', 'DryRun', 'Collecting', 'Lifting']).describe('Where the sequence is.'),
+  startTime: Timestamp.describe('When the write gate went up.'),
+  gateUntil: Timestamp.describe('The write gate deadline (startTime + maxReadOnlyDuration), which the door enforces on its own.'),
+  deleteUntagged: z.boolean().describe('Whether this run deletes untagged manifests (fixed at its start).'),
+  outcome: z.enum(['Succeeded', 'Failed', 'Aborted']).optional().describe('Set once the run is decided, while the gate is being lifted.'),
+  message: z.string().max(1024).optional().describe('Why the run was decided as it was.'),
+  tagCount: Count.optional().describe('Tags the cross-check found before the collection, each of which must resolve after it.'),
+  blobsDeleted: Count.optional().describe('Blobs the collector deleted, once it has.'),
+  manifestsDeleted: Count.optional().describe('Untagged manifests the collector deleted, once it has.'),
+  bytesReclaimed: Count.optional().describe('Bytes of the blobs the dry run found eligible, where the registry told their size.'),
+});
+
+const GarbageCollectionStatus = z.strictObject({
+  lastRun: GarbageCollectionRun.optional().describe('The most recent run that ended.'),
+  nextRunTime: Timestamp.optional().describe('When the next scheduled run starts.'),
+  current: GarbageCollectionInProgress.optional().describe('The run under way, if any.'),
+  handledRunNowRequest: z.string().max(256).optional().describe('The last dockyard.dev/collect-garbage-now annotation value acted on.'),
+});
+export type GarbageCollectionStatus = z.output<typeof GarbageCollectionStatus>;
+
 export const RegistryStatus = z.strictObject({
   observedGeneration: ObservedGeneration.optional(),
   conditions: Conditions.optional(),
@@ -297,6 +342,7 @@ export const RegistryStatus = z.strictObject({
     })
     .optional()
     .describe('Where the pull Secret has been replicated.'),
+  garbageCollection: GarbageCollectionStatus.optional().describe('Garbage collection: the last run, the next one, and the run under way.'),
 });
 export type RegistryStatus = z.output<typeof RegistryStatus>;
 

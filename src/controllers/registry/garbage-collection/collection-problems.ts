@@ -1,4 +1,5 @@
 import { defaultRegistryImage, type Registry } from '../../../api/v1alpha1/registry.ts';
+import { garbageCollectionReasons } from '../status/reasons.ts';
 
 /**
  * Why a Registry's garbage collection cannot run as its spec asks, in words that say what to
@@ -12,8 +13,8 @@ export interface CollectionProblem {
 }
 
 export const collectionProblemReasons = {
-  storageNotShared: 'GarbageCollectionStorageUnsupported',
-  multiArchUnsafe: 'DeleteUntaggedUnsafe',
+  storageNotShared: garbageCollectionReasons.storageUnsupported,
+  multiArchUnsafe: garbageCollectionReasons.deleteUntaggedUnsafe,
 } as const;
 export type CollectionProblemReason = (typeof collectionProblemReasons)[keyof typeof collectionProblemReasons];
 

@@ -5,7 +5,14 @@
  * person reads at 3 a.m. lists exactly what the operator can say.
  */
 
-export const conditionTypes = { ready: 'Ready', progressing: 'Progressing', degraded: 'Degraded', pullSecrets: 'PullSecrets' } as const;
+export const conditionTypes = {
+  ready: 'Ready',
+  progressing: 'Progressing',
+  degraded: 'Degraded',
+  pullSecrets: 'PullSecrets',
+  maintenance: 'Maintenance',
+  garbageCollection: 'GarbageCollection',
+} as const;
 
 /** Reasons of Degraded=True (and of Ready=False while it holds): something a person must fix. */
 export const degradedReasons = {
@@ -40,7 +47,23 @@ export const pullSecretsReasons = {
   namespaceMissing: 'NamespaceMissing',
 } as const;
 
+/**
+ * Reasons of the Maintenance condition (True while pushes are refused for a garbage collection)
+ * and of GarbageCollection (how the last run went, or why runs are refused); a failed or aborted
+ * run also sets Degraded=True with the same reason.
+ */
+export const garbageCollectionReasons = {
+  collecting: 'GarbageCollecting',
+  noMaintenance: 'NoMaintenance',
+  lastRunSucceeded: 'LastRunSucceeded',
+  failed: 'GarbageCollectionFailed',
+  aborted: 'GarbageCollectionAborted',
+  deleteUntaggedUnsafe: 'DeleteUntaggedUnsafe',
+  storageUnsupported: 'GarbageCollectionStorageUnsupported',
+} as const;
+
 export type RegistryReason =
+  | (typeof garbageCollectionReasons)[keyof typeof garbageCollectionReasons]
   | (typeof degradedReasons)[keyof typeof degradedReasons]
   | (typeof progressReasons)[keyof typeof progressReasons]
   | (typeof pullSecretsReasons)[keyof typeof pullSecretsReasons];
@@ -162,5 +185,45 @@ export const registryReasonGuide: Readonly<Record<RegistryReason, ReasonGuide>> 
     conditions: ['PullSecrets=False'],
     meaning: '`spec.pullSecrets.namespaces` names namespaces that do not exist.',
     action: 'Create them or fix the names; the Secret follows when they appear.',
+  },
+  GarbageCollecting: {
+    conditions: ['Maintenance=True'],
+    meaning:
+      'A garbage collection runs: the registry refuses pushes and deletes (403 DENIED, with the end of the maintenance in the message and Retry-After) and serves pulls. The message says the phase and the deadline (maxReadOnlyDuration).',
+    action: 'Nothing: pushes reopen when the collection ends, and at the deadline in any case. Retry refused pushes then.',
+  },
+  NoMaintenance: {
+    conditions: ['Maintenance=False'],
+    meaning: 'Pushes and deletes are open.',
+    action: '',
+  },
+  LastRunSucceeded: {
+    conditions: ['GarbageCollection=True'],
+    meaning: 'The last collection deleted what it found (see `status.garbageCollection.lastRun`) and every tag still resolved afterwards.',
+    action: '',
+  },
+  GarbageCollectionFailed: {
+    conditions: ['GarbageCollection=False', 'Degraded=True'],
+    meaning:
+      'The last collection failed (the collector Job failed, its output was unreadable, it ran past maxReadOnlyDuration, or a tag no longer resolved afterwards); the write gate was lifted. The message says which.',
+    action:
+      '`kubectl logs job/NAME-gc-RUN-dry` (or `-sweep`) for the collector; raise `spec.garbageCollection.maxReadOnlyDuration` if it ran out of time. A later successful run clears it.',
+  },
+  GarbageCollectionAborted: {
+    conditions: ['GarbageCollection=False', 'Degraded=True'],
+    meaning:
+      "The dry run would have deleted blobs that tagged images reference (Dockyard's own mark through the registry API disagreed with the collector), so nothing was deleted. The message names some of them.",
+    action: 'Report it with the message: it is a collector bug (such as distribution#4939). Nothing was lost.',
+  },
+  DeleteUntaggedUnsafe: {
+    conditions: ['GarbageCollection=False'],
+    meaning:
+      '`deleteUntagged` is refused: on distribution 2.x the collector deletes the platform manifests of multi-arch indexes (distribution#3178), or the image tag does not say its version. Runs are skipped.',
+    action: 'Use a 3.x registry image (by a versioned tag), or set `spec.garbageCollection.deleteUntagged` to false.',
+  },
+  GarbageCollectionStorageUnsupported: {
+    conditions: ['GarbageCollection=False'],
+    meaning: 'The collector Job cannot mount the storage (emptyDir, or a ReadWriteOncePod claim, belongs to the registry Pod alone). Runs are skipped.',
+    action: 'Use a persistentVolumeClaim (ReadWriteOnce or ReadWriteMany) or s3, or remove `spec.garbageCollection`.',
   },
 };
