@@ -163,6 +163,21 @@ export class RegistryClient {
     return { digest, mediaType, size: answer.body.length, bytes: answer.body, content };
   }
 
+  /** Whether a repository serves a blob, and its size when it does (garbage collection verifies what it kept). */
+  async headBlob(repository: string, digest: string): Promise<{ size: number | undefined } | 'absent'> {
+    if (!isDigest(digest)) throw new TypeError(`digest: ${JSON.stringify(digest)} is not a digest such as sha256:<64 hex digits>`);
+    const call: Call = {
+      kind: 'blob-head',
+      method: 'HEAD',
+      url: this.url(`/v2/${checkedRepository(repository)}/blobs/${digest}`),
+      scope: { repository, actions: ['pull'] },
+    };
+    const answer = await this.expect(call, [200, 404]);
+    if (answer.status === 404) return 'absent';
+    const length = Number(headerValue(answer.headers, 'content-length'));
+    return { size: Number.isFinite(length) ? length : undefined };
+  }
+
   /** An image's config blob (where `created` lives), checked against its digest. */
   async getConfig(repository: string, digest: string): Promise<ImageConfig> {
     if (!isDigest(digest)) throw new TypeError(`digest: ${JSON.stringify(digest)} is not a digest such as sha256:<64 hex digits>`);

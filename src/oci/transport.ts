@@ -1,7 +1,18 @@
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 
 /** What a request is for: the benchmark counts each kind, and a token request is not a manifest HEAD. */
-export type RequestKind = 'ping' | 'token' | 'catalog' | 'tags' | 'manifest-head' | 'manifest-get' | 'blob-get' | 'referrers' | 'manifest-delete' | 'listing';
+export type RequestKind =
+  | 'ping'
+  | 'token'
+  | 'catalog'
+  | 'tags'
+  | 'manifest-head'
+  | 'manifest-get'
+  | 'blob-head'
+  | 'blob-get'
+  | 'referrers'
+  | 'manifest-delete'
+  | 'listing';
 
 export interface TransportOptions {
   /** PEM certificates to trust instead of Node's bundled roots (a registry with a private CA). */
@@ -70,7 +81,19 @@ export class Transport {
 
   /** Requests sent so far, by kind (each try and each token request counts). */
   requestCounts(): Record<RequestKind, number> {
-    const kinds: RequestKind[] = ['ping', 'token', 'catalog', 'tags', 'manifest-head', 'manifest-get', 'blob-get', 'referrers', 'manifest-delete', 'listing'];
+    const kinds: RequestKind[] = [
+      'ping',
+      'token',
+      'catalog',
+      'tags',
+      'manifest-head',
+      'manifest-get',
+      'blob-head',
+      'blob-get',
+      'referrers',
+      'manifest-delete',
+      'listing',
+    ];
     return Object.fromEntries(kinds.map((kind) => [kind, this.counts.get(kind) ?? 0])) as Record<RequestKind, number>;
   }
 

@@ -1,8 +1,16 @@
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
 import { collectorJob } from '../../../src/controllers/registry/garbage-collection/collector-job.ts';
 import { parseCollectorOutput } from '../../../src/controllers/registry/garbage-collection/collector-output.ts';
+import {
+  crossCheck,
+  markThroughApi,
+  verifyAfterCollection,
+  type IndependentMark,
+} from '../../../src/controllers/registry/garbage-collection/independent-mark.ts';
+import { RegistryClient } from '../../../src/oci/client.ts';
 import { manifestAccept } from '../../../src/oci/media-types.ts';
 import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { registry } from '../../support/registries.ts';
@@ -72,6 +80,8 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
   let door: RunningAuthServer;
   let plan: CredentialPlan;
   let filled: Filled;
+  let client: RegistryClient;
+  let mark: IndependentMark;
   const subject = registry(spec);
   const local = () => ({
     flavor: 'distribution-3' as RegistryFlavor,
@@ -91,9 +101,11 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
     });
     door = await dockyard.startAuthServer();
     filled = await fill(door, plan);
+    client = new RegistryClient({ url: door.url, credentials: plan.credentials.maintainer.published });
   });
 
   afterAll(async () => {
+    await client?.close();
     await dockyard?.stop();
   });
 
@@ -108,6 +120,15 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
     ]);
     expect(new Set(planned.eligibleBlobs)).toEqual(new Set(gone));
     expect(planned.eligibleManifests).toEqual([{ repository: 'apps/web', digest: filled.untagged.digest }]);
+
+    // Dockyard's own mark through the API agrees with the collector's: nothing eligible is referenced.
+    mark = await markThroughApi(client);
+    expect([...mark.tags.keys()].sort()).toEqual(['apps/multi:v1', 'apps/web:current']);
+    for (const child of filled.index.children) expect(mark.referenced.has(child.digest)).toBe(true);
+    expect(crossCheck(planned, mark)).toEqual([]);
+    // A collector that wanted a referenced blob (distribution#4939) would be caught before deleting.
+    const wrong = { ...planned, eligibleBlobs: [...planned.eligibleBlobs, filled.sharedLayerDigest] };
+    expect(crossCheck(wrong, mark)).toEqual([filled.sharedLayerDigest]);
     const usedBefore = await diskUsage(dockyard.registry.storageDir);
 
     const collectJob = collectorJob(subject, { phase: 'collect', run: 'it1', deleteUntagged: true, activeDeadlineSeconds: 600 });
@@ -125,6 +146,7 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
     const puller = new TokenAuthClient(plan.credentials.pull.published);
     expect(await pullCompletely(door, puller, 'apps/web', filled.kept, 'current')).toEqual([]);
     expect(await pullCompletely(door, puller, 'apps/multi', filled.index, 'v1')).toEqual([]);
+    expect(await verifyAfterCollection(client, mark)).toEqual([]);
   });
 
   it('takes a collected layer pushed again and serves it', async () => {
@@ -133,6 +155,12 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
     await pusher.pushManifest('apps/web', again, 'again');
     const puller = new TokenAuthClient(plan.credentials.pull.published);
     expect(await pullCompletely(door, puller, 'apps/web', again, 'again')).toEqual([]);
+  });
+
+  it('verification reports a kept blob that went missing', async () => {
+    const config = filled.kept.blobs[0]!.digest.slice('sha256:'.length);
+    await rm(join(dockyard.registry.storageDir, 'docker/registry/v2/blobs/sha256', config.slice(0, 2), config), { recursive: true });
+    expect(await verifyAfterCollection(client, mark)).toEqual([`apps/web@sha256:${config}`]);
   });
 });
 
