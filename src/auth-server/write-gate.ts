@@ -82,8 +82,8 @@ export function createDoorWriteGate(options: { log: Logger; now?: () => Date }):
 /** The answer to a write while `gate` holds. */
 export function maintenanceRefusal(gate: WriteGate, now: Date): WriteGateRefusal {
   const secondsLeft = Math.max(1, Math.ceil((Date.parse(gate.until) - now.getTime()) / 1000));
-  const message =
-    `registry under maintenance (${gate.reason}): pushes and deletes are refused until ${gate.until} at the latest; ` + 'pulls work; retry the push after that';
+  const refused = `pushes and deletes are refused until ${gate.until} at the latest`;
+  const message = `registry under maintenance (${gate.reason}): ${refused}; pulls work; retry the push after that`;
   const body = JSON.stringify({ errors: [{ code: 'DENIED', message, detail: { maintenance: gate.reason, until: gate.until } }] });
   return {
     status: 403,

@@ -40,11 +40,20 @@ export async function runCollectorAsTheJob(
   return { exitCode, output: Buffer.concat(chunks).toString('utf8'), seconds: (performance.now() - started) / 1000 };
 }
 
-/** Bytes of every file under `dir`: what the registry's storage holds. */
+/**
+ * Bytes of every file under `dir`: what the registry's storage holds for images. Upload scratch
+ * (`_uploads`, purged by distribution on its own) is left out, and a file that goes while it is
+ * counted counts nothing.
+ */
 export async function diskUsage(dir: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+    if (!entry.isFile() || entry.parentPath.includes('/_uploads')) continue;
+    try {
+      total += (await stat(join(entry.parentPath, entry.name))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
   return total;
 }

@@ -11,12 +11,12 @@ import {
   type IndependentMark,
 } from '../../../src/controllers/registry/garbage-collection/independent-mark.ts';
 import { RegistryClient } from '../../../src/oci/client.ts';
-import { manifestAccept } from '../../../src/oci/media-types.ts';
 import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { registry } from '../../support/registries.ts';
 import { diskUsage, runCollectorAsTheJob } from '../../registry/collector.ts';
 import { DockyardRegistry, type RunningAuthServer } from '../../registry/dockyard-registry.ts';
-import { buildImage, buildIndex, buildLayer, type BuiltManifest } from '../../registry/images.ts';
+import { collectable, fillForCollection, type GarbageFixture, pullCompletely } from '../../registry/gc-fixtures.ts';
+import type { BuiltManifest } from '../../registry/images.ts';
 import { debianRegistryAvailable, type RegistryFlavor } from '../../registry/local-registry.ts';
 import { RegistryPusher } from '../../registry/push.ts';
 import { TokenAuthClient } from '../../registry/token-auth.ts';
@@ -28,58 +28,11 @@ import { TokenAuthClient } from '../../registry/token-auth.ts';
 // deleteUntagged there.
 const spec = { storage: { persistentVolumeClaim: { size: '1Gi' } }, garbageCollection: { schedule: '0 4 * * *', deleteUntagged: true } };
 
-interface Filled {
-  deleted: BuiltManifest;
-  untagged: BuiltManifest;
-  kept: BuiltManifest;
-  index: BuiltManifest;
-  sharedLayerDigest: string;
-}
-
-async function fill(door: RunningAuthServer, plan: CredentialPlan): Promise<Filled> {
-  const pusher = new RegistryPusher(door.url, {}, new TokenAuthClient(plan.credentials.push.published).fetch);
-  const shared = buildLayer(4096);
-  const deleted = buildImage({ sharedLayers: [shared], layerBytes: 64 * 1024 });
-  const kept = buildImage({ sharedLayers: [shared] });
-  const untagged = buildImage({ layerBytes: 32 * 1024 });
-  const index = buildIndex([{ architecture: 'amd64' }, { architecture: 'arm64' }]);
-  await pusher.pushManifest('apps/web', deleted, 'old');
-  await pusher.pushManifest('apps/web', kept, 'current');
-  await pusher.pushManifest('apps/web', untagged);
-  await pusher.pushManifest('apps/multi', index, 'v1');
-  const maintainer = new TokenAuthClient(plan.credentials.maintainer.published);
-  const deletion = await maintainer.fetch(`${door.url}/v2/apps/web/manifests/${deleted.digest}`, { method: 'DELETE' });
-  expect(deletion.status).toBe(202);
-  await deletion.arrayBuffer();
-  return { deleted, untagged, kept, index, sharedLayerDigest: shared.blob.digest };
-}
-
-/** Pulls a tag completely: the manifest, every child of an index, every blob; returns what failed. */
-async function pullCompletely(
-  door: RunningAuthServer,
-  client: TokenAuthClient,
-  repository: string,
-  image: BuiltManifest,
-  reference: string,
-): Promise<string[]> {
-  const failures: string[] = [];
-  const manifest = await client.fetch(`${door.url}/v2/${repository}/manifests/${reference}`, { headers: { accept: manifestAccept } });
-  const bytes = Buffer.from(await manifest.arrayBuffer());
-  if (manifest.status !== 200 || !bytes.equals(image.bytes)) failures.push(`${repository}:${reference} manifest ${manifest.status}`);
-  for (const child of image.children) failures.push(...(await pullCompletely(door, client, repository, child, child.digest)));
-  for (const blob of image.blobs) {
-    const response = await client.fetch(`${door.url}/v2/${repository}/blobs/${blob.digest}`);
-    const body = Buffer.from(await response.arrayBuffer());
-    if (response.status !== 200 || !body.equals(blob.bytes)) failures.push(`${repository}@${blob.digest} blob ${response.status}`);
-  }
-  return failures;
-}
-
 describe.skipIf(inject('externalCluster'))('the collector Job run as the Job would (distribution-3)', () => {
   let dockyard: DockyardRegistry;
   let door: RunningAuthServer;
   let plan: CredentialPlan;
-  let filled: Filled;
+  let filled: GarbageFixture;
   let client: RegistryClient;
   let mark: IndependentMark;
   const subject = registry(spec);
@@ -100,7 +53,7 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
       credentials: plan,
     });
     door = await dockyard.startAuthServer();
-    filled = await fill(door, plan);
+    filled = await fillForCollection(door, plan);
     client = new RegistryClient({ url: door.url, credentials: plan.credentials.maintainer.published });
   });
 
@@ -114,10 +67,7 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
     const dryRun = await runCollectorAsTheJob(dryRunJob, local());
     expect(dryRun.exitCode, dryRun.output).toBe(0);
     const planned = parseCollectorOutput(dryRun.output);
-    const gone = [filled.deleted, filled.untagged].flatMap((image) => [
-      image.digest,
-      ...image.blobs.filter((blob) => blob.digest !== filled.sharedLayerDigest).map((blob) => blob.digest),
-    ]);
+    const { digests: gone, bytes: goneBytes } = collectable(filled);
     expect(new Set(planned.eligibleBlobs)).toEqual(new Set(gone));
     expect(planned.eligibleManifests).toEqual([{ repository: 'apps/web', digest: filled.untagged.digest }]);
 
@@ -135,11 +85,6 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
     const collected = await runCollectorAsTheJob(collectJob, local());
     expect(collected.exitCode, collected.output).toBe(0);
     expect(new Set(parseCollectorOutput(collected.output).eligibleBlobs)).toEqual(new Set(gone));
-    const goneBytes = [filled.deleted, filled.untagged].reduce(
-      (sum, image) =>
-        sum + image.bytes.length + image.blobs.filter((blob) => blob.digest !== filled.sharedLayerDigest).reduce((total, blob) => total + blob.bytes.length, 0),
-      0,
-    );
     const usedAfter = await diskUsage(dockyard.registry.storageDir);
     expect(usedBefore - usedAfter).toBeGreaterThanOrEqual(goneBytes);
 
@@ -178,7 +123,7 @@ describe.skipIf(inject('externalCluster'))('the collector on distribution 2.8 (w
     });
     try {
       const door = await dockyard.startAuthServer();
-      const filled = await fill(door, plan);
+      const filled = await fillForCollection(door, plan);
       const job = collectorJob(registry(spec), { phase: 'dry-run', run: 'it2', deleteUntagged: true, activeDeadlineSeconds: 600 });
       const dryRun = await runCollectorAsTheJob(job, {
         flavor: 'distribution-2.8',
