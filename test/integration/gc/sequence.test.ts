@@ -1,23 +1,17 @@
-import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { RegistrySpec, RegistryStatus, type GarbageCollectionStatus } from '../../../src/api/v1alpha1/registry.ts';
-import { collectorJobName, type CollectorPhase } from '../../../src/controllers/common/registry-children.ts';
-import { collectorJob } from '../../../src/controllers/registry/garbage-collection/collector-job.ts';
-import { parseCollectorOutput } from '../../../src/controllers/registry/garbage-collection/collector-output.ts';
-import { advanceCollection, type CollectionPorts, MarkMemory } from '../../../src/controllers/registry/garbage-collection/driver.ts';
-import { markThroughApi, verifyAfterCollection } from '../../../src/controllers/registry/garbage-collection/independent-mark.ts';
-import type { JobObservation } from '../../../src/controllers/registry/garbage-collection/sequence.ts';
+import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
+import { MarkMemory } from '../../../src/controllers/registry/garbage-collection/driver.ts';
 import { RegistryClient } from '../../../src/oci/client.ts';
 import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { writeGatePath } from '../../../src/registry-auth/pod-contract.ts';
 import { WriteGateReport } from '../../../src/registry-auth/write-gate.ts';
-import { diskUsage, runCollectorAsTheJob } from '../../registry/collector.ts';
-import { DockyardRegistry, type RunningAuthServer } from '../../registry/dockyard-registry.ts';
+import { diskUsage } from '../../registry/collector.ts';
+import { DockyardRegistry } from '../../registry/dockyard-registry.ts';
 import { collectable, fillForCollection, type GarbageFixture, pullCompletely } from '../../registry/gc-fixtures.ts';
 import { buildImage } from '../../registry/images.ts';
 import { RegistryPusher } from '../../registry/push.ts';
 import { TokenAuthClient } from '../../registry/token-auth.ts';
-import { registry } from '../../support/registries.ts';
+import { ClusterState, drive, type LocalCollectionRig, localPorts } from '../../registry/gc-local-ports.ts';
 
 // Issue 14, acceptance: the whole sequence (gate, dry run, cross-check, collect, verify, lift)
 // as the operator drives it (advanceCollection), on real parts: distribution 3.0.0 behind the
@@ -25,12 +19,9 @@ import { registry } from '../../support/registries.ts';
 // Job's own args and env. Meanwhile one loop pulls every surviving tag and another pushes.
 const spec = { storage: { persistentVolumeClaim: { size: '1Gi' } }, garbageCollection: { schedule: '0 4 * * *', deleteUntagged: true } };
 
-interface Rig {
-  dockyard: DockyardRegistry;
-  door: RunningAuthServer;
+interface Rig extends LocalCollectionRig {
   plan: CredentialPlan;
   fixture: GarbageFixture;
-  client: RegistryClient;
 }
 
 let rig: Rig | undefined;
@@ -53,91 +44,8 @@ async function startRig(): Promise<Rig> {
   const door = await dockyard.startAuthServer();
   const fixture = await fillForCollection(door, plan);
   const client = new RegistryClient({ url: door.url, credentials: plan.credentials.maintainer.published });
-  rig = { dockyard, door, plan, fixture, client };
+  rig = { dockyard, door, plan, fixture, client, spec, binDir: inject('binDir') };
   return rig;
-}
-
-/** What the apiserver keeps across an operator restart: the status and the Jobs (here: their outcomes). */
-class ClusterState {
-  status: GarbageCollectionStatus = {};
-  readonly jobs = new Map<string, Promise<JobObservation> | JobObservation>();
-  collectorSeconds: Record<string, number> = {};
-}
-
-/** The ports as the Registry controller implements them, on local processes. `breakCollector` makes the real run fail as a broken storage would. */
-function localPorts(current: Rig, cluster: ClusterState, options: { breakCollector?: boolean } = {}): CollectionPorts {
-  const subject = registry(spec);
-  const configFile = join(dirname(current.dockyard.registry.storageDir), 'config.yml');
-  return {
-    loadState: async () => cluster.status,
-    saveState: async (state) => {
-      // Through the status schema, as the apiserver would store it.
-      cluster.status = RegistryStatus.parse(JSON.parse(JSON.stringify({ garbageCollection: state }))).garbageCollection ?? {};
-    },
-    writeGate: async (gate) => current.dockyard.setWriteGate(gate),
-    readDoors: async () => {
-      try {
-        return [WriteGateReport.parse(await (await fetch(`${current.door.url}${writeGatePath}`)).json())];
-      } catch {
-        return [undefined];
-      }
-    },
-    observeJob: async (run, phase) => {
-      const job = cluster.jobs.get(collectorJobName('main', run, phase));
-      if (job === undefined) return { state: 'absent' };
-      if (job instanceof Promise) return { state: 'running' };
-      return job;
-    },
-    createJob: async (run, phase: CollectorPhase, deleteUntagged, deadline) => {
-      const name = collectorJobName('main', run, phase);
-      if (cluster.jobs.has(name)) return;
-      const job = collectorJob(subject, { phase, run, deleteUntagged, activeDeadlineSeconds: (deadline.getTime() - Date.now()) / 1000 });
-      const broken = options.breakCollector === true && phase === 'collect';
-      const running = runCollectorAsTheJob(job, {
-        flavor: 'distribution-3',
-        binDir: inject('binDir'),
-        configFile: broken ? `${configFile}.missing` : configFile,
-      }).then((result): JobObservation => {
-        cluster.collectorSeconds[phase] = result.seconds;
-        if (result.exitCode !== 0) return { state: 'failed', message: `exit code ${result.exitCode}: ${result.output.slice(-200)}` };
-        try {
-          return { state: 'succeeded', report: parseCollectorOutput(result.output) };
-        } catch (error) {
-          return { state: 'unreadable', message: (error as Error).message };
-        }
-      });
-      cluster.jobs.set(name, running);
-      void running.then((outcome) => cluster.jobs.set(name, outcome));
-    },
-    stopJobs: async () => undefined,
-    mark: () => markThroughApi(current.client),
-    verify: (before) => verifyAfterCollection(current.client, before),
-  };
-}
-
-const settings = (runNowRequest: string) => ({
-  spec: { deleteUntagged: true, suspend: false, maxReadOnlySeconds: 300 },
-  scheduledAt: new Date(Date.now() + 86_400_000),
-  runNowRequest,
-  problem: undefined,
-  newRunId: () => Math.random().toString(36).slice(2, 8),
-});
-
-/** Drives the sequence until the run has ended (or `stopWhen` says so), as the reconcile's requeues would. */
-async function drive(
-  ports: CollectionPorts,
-  cluster: ClusterState,
-  memory: MarkMemory,
-  stopWhen?: (status: GarbageCollectionStatus) => boolean,
-): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const result = await advanceCollection(ports, settings('run-1'), new Date(), memory);
-    if (stopWhen?.(cluster.status)) return;
-    if (result.state.current === undefined && result.state.lastRun !== undefined) return;
-    if (Date.now() > deadline) throw new Error(`the sequence did not end: ${JSON.stringify(cluster.status)}`);
-    await new Promise((resolve) => setTimeout(resolve, Math.min(result.requeueAfterMs ?? 100, 100)));
-  }
 }
 
 describe.skipIf(inject('externalCluster'))('the garbage collection sequence (distribution-3, real door)', () => {
