@@ -54,25 +54,25 @@ export function crossCheck(dryRun: CollectorReport, mark: IndependentMark): stri
  * `repository:tag` or `repository@digest` for each failure.
  */
 export async function verifyAfterCollection(client: RegistryClient, before: IndependentMark): Promise<string[]> {
-  const unresolved: string[] = [];
-  for (const [reference, digest] of before.tags) {
+  // All at once: the client bounds the requests in flight (maxConcurrency); one at a time, the
+  // blob checks were most of the write gate at 10,000 blobs (bench/gc.ts).
+  const tagChecks = [...before.tags].map(async ([reference, digest]) => {
     const colon = reference.lastIndexOf(':');
-    const repository = reference.slice(0, colon);
     try {
-      const head = await client.headManifest(repository, reference.slice(colon + 1));
-      if (head.digest !== digest) unresolved.push(`${reference} (now ${head.digest}, was ${digest})`);
+      const head = await client.headManifest(reference.slice(0, colon), reference.slice(colon + 1));
+      return head.digest === digest ? undefined : `${reference} (now ${head.digest}, was ${digest})`;
     } catch {
-      unresolved.push(reference);
+      return reference;
     }
-  }
-  for (const [digest, { repository, kind }] of before.referenced) {
+  });
+  const contentChecks = [...before.referenced].map(async ([digest, { repository, kind }]) => {
     try {
       const present =
         kind === 'manifest' ? await client.headManifest(repository, digest).then(() => true) : (await client.headBlob(repository, digest)) !== 'absent';
-      if (!present) unresolved.push(`${repository}@${digest}`);
+      return present ? undefined : `${repository}@${digest}`;
     } catch {
-      unresolved.push(`${repository}@${digest}`);
+      return `${repository}@${digest}`;
     }
-  }
-  return unresolved;
+  });
+  return (await Promise.all([...tagChecks, ...contentChecks])).filter((failure): failure is string => failure !== undefined);
 }
