@@ -13,6 +13,7 @@ import type { RegistryControllerOptions } from './options.ts';
 import { reconcileExternalRegistry } from './reconcile-external.ts';
 import { reconcileManagedRegistry } from './reconcile-managed.ts';
 import { CertManagerDiscovery } from './cert-manager-discovery.ts';
+import { registryGauges } from './metrics.ts';
 import { resources, targets } from './resources.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 
@@ -63,6 +64,7 @@ export function registryController(options: RegistryControllerOptions): Controll
       },
     ],
     maxConcurrentReconciles: 4,
+    gauges: registryGauges(),
     permissions: [
       ...needs(['get', 'patch', 'delete'], resources.secrets, "credentials, config and pull Secret copies; users' Secrets the spec names"),
       ...needs(['patch'], resources.deployments, 'the registry Deployment'),
