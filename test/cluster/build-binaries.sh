@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the local control plane's binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, etcd, kwok, registry, versitygw), the real node's (kubelet, kube-proxy, coredns), helm
-# (to render the chart) and the OCI conformance suite from their Go modules, pinned by the
-# wrapper modules under test/cluster/go/. Each lands in $DOCKYARD_CACHE/bin/<tool>-<version>/,
-# outside the clone, so a machine builds a version once. Prints the directory that holds every
+# kube-scheduler, etcd, kwok, registry, versitygw), the real node's (kubelet, kube-proxy, coredns),
+# helm (to render the chart), promtool (to test the alerting rules) and the OCI conformance suite
+# from their Go modules, pinned by the wrapper modules under test/cluster/go/. Each lands in
+# $DOCKYARD_CACHE/bin/<tool>-<version>/, outside the clone, so a machine builds a version once. Prints the directory that holds every
 # binary on its last line.
 set -euo pipefail
 
@@ -77,6 +77,12 @@ build helm helm helm.sh/helm/v3/cmd/helm "$helm_version" \
 versitygw_version=$(module_version "$here/go/versitygw" github.com/versity/versitygw)
 build versitygw versitygw github.com/versity/versitygw/cmd/versitygw "$versitygw_version" \
   "-X main.Version=$versitygw_version"
+
+# promtool checks the chart's alerting rules and runs their unit tests (test series that fire
+# every alert). The whole Prometheus module comes along, as promtool imports its rule engine.
+promtool_version=$(module_version "$here/go/promtool" github.com/prometheus/prometheus)
+build promtool promtool github.com/prometheus/prometheus/cmd/promtool "$promtool_version" \
+  "-X github.com/prometheus/common/version.Version=$promtool_version"
 
 # The OCI distribution-spec conformance suite, run against distribution plain and behind the auth
 # server. Since its redesign it is a command (the README builds it with `go build`), not a
