@@ -3,8 +3,8 @@
 # kube-scheduler, etcd, kwok, registry, versitygw), the real node's (kubelet, kube-proxy, coredns),
 # helm (to render the chart), promtool (to test the alerting rules) and the OCI conformance suite
 # from their Go modules, pinned by the wrapper modules under test/cluster/go/. Each lands in
-# $DOCKYARD_CACHE/bin/<tool>-<version>/, outside the clone, so a machine builds a version once. Prints the directory that holds every
-# binary on its last line.
+# $DOCKYARD_CACHE/bin/<tool>-<version>/, outside the clone, so a machine builds a version once.
+# Prints the directory that holds every binary on its last line.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
