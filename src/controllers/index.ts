@@ -1,5 +1,6 @@
 import type { ControllerDefinition } from '../runtime/controller.ts';
 import type { RegistryControllerOptions } from './registry/options.ts';
+import { imageRepositoryController } from './image-repository/controller.ts';
 import { registryController } from './registry/controller.ts';
 import { retentionPolicyController, type RetentionPolicyControllerOptions } from './retention-policy/controller.ts';
 
@@ -11,5 +12,5 @@ export type ProductControllerOptions = RegistryControllerOptions & Pick<Retentio
  * fixtures may run a different list.
  */
 export function productControllers(options: ProductControllerOptions): ControllerDefinition[] {
-  return [registryController(options), retentionPolicyController(options)];
+  return [registryController(options), retentionPolicyController(options), imageRepositoryController(options)];
 }

@@ -1,3 +1,4 @@
+import { imageRepositoryReasonGuide } from '../../../src/controllers/image-repository/reasons.ts';
 import { registryReasonGuide } from '../../../src/controllers/registry/status/reasons.ts';
 import { retentionReasonGuide } from '../../../src/controllers/retention-policy/reasons.ts';
 
@@ -13,6 +14,7 @@ interface Guide {
 const sections: Array<{ name: string; guide: Readonly<Record<string, Guide>> }> = [
   { name: 'registry reasons', guide: registryReasonGuide },
   { name: 'retention policy reasons', guide: retentionReasonGuide },
+  { name: 'image repository reasons', guide: imageRepositoryReasonGuide },
 ];
 
 export function reasonTable(guide: Readonly<Record<string, Guide>>): string {
