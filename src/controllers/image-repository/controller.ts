@@ -20,6 +20,9 @@ import { composeStatus, type Observation } from './status.ts';
 /** The whole object's schema, spec checks included. */
 const ImageRepository = resourceSchema(imageRepositoryKind);
 
+/** `kubectl annotate imagerepository NAME dockyard.dev/refresh-now=<any new value>` reads the repository at once (within the budget). */
+export const refreshNowAnnotation = 'dockyard.dev/refresh-now';
+
 /** Index of the ImageRepositories cache: `namespace/registry` of the Registry each one is in. */
 const byRegistryIndex = 'registry';
 
@@ -84,6 +87,7 @@ export function imageRepositoryController(options: ImageRepositoryControllerOpti
         return;
       }
       const generation = object.metadata?.generation;
+      const refreshRequest = object.metadata?.annotations?.[refreshNowAnnotation];
       const write = (observation: Observation) => writeStatusAndEvents(context, object, { generation, previous: object.status, observation, now: now() });
       const parsed = ImageRepository.safeParse(object);
       if (!parsed.success) {
@@ -135,6 +139,7 @@ export function imageRepositoryController(options: ImageRepositoryControllerOpti
           generation,
           fingerprint,
           session: session.identity,
+          refreshRequest,
           now: now().getTime(),
           periodMs,
           recordsPeriodMs,
@@ -153,12 +158,12 @@ export function imageRepositoryController(options: ImageRepositoryControllerOpti
               },
             }
           : { kind: 'not-found', message: inventory.message };
-        memory.set(key, { at: now().getTime(), generation, fingerprint, session: session.identity, ok: true, jitter: Math.random() });
+        memory.set(key, { at: now().getTime(), generation, fingerprint, session: session.identity, ok: true, refreshRequest, jitter: Math.random() });
       } catch (error) {
         const problem = problemOf(error);
         if (problem === undefined) throw error;
         observation = { kind: 'problem', ...problem };
-        memory.set(key, { at: now().getTime(), generation, fingerprint, session: '', ok: false, jitter: Math.random() });
+        memory.set(key, { at: now().getTime(), generation, fingerprint, session: '', ok: false, refreshRequest, jitter: Math.random() });
       }
       await write(observation);
       const next = refreshDecision({
@@ -166,6 +171,7 @@ export function imageRepositoryController(options: ImageRepositoryControllerOpti
         generation,
         fingerprint,
         session: memory.get(key)?.session ?? '',
+        refreshRequest,
         now: now().getTime(),
         periodMs,
         recordsPeriodMs,

@@ -7,6 +7,8 @@ export interface RefreshMemory {
   /** Which client (address and credentials) read it: new credentials read again at once. */
   session: string;
   ok: boolean;
+  /** The refresh-now annotation's value when read: a new value reads at once. */
+  refreshRequest: string | undefined;
   /** In [0, 1): spreads the slow period by up to 10%, so repositories created together drift apart. */
   jitter: number;
 }
@@ -16,6 +18,7 @@ export interface RefreshInputs {
   generation: number | undefined;
   fingerprint: string | undefined;
   session: string;
+  refreshRequest: string | undefined;
   now: number;
   periodMs: number;
   recordsPeriodMs: number;
@@ -27,8 +30,8 @@ export interface RefreshInputs {
 export type RefreshDecision = { action: 'read' } | { action: 'wait'; afterMs: number };
 
 /**
- * Whether to read the repository now: never read (or since a restart), a new generation or new
- * credentials, its push records changed, the last read failed a minute ago, or the slow period
+ * Whether to read the repository now: never read (or since a restart), a new generation, new
+ * credentials, a new refresh-now annotation, its push records changed, the last read failed a minute ago, or the slow period
  * ended. Otherwise wait for the next listing of the records (where the registry has them) or the
  * end of the period. A read whose first request would wait longer than `maxWaitMs` for the bucket
  * gives its worker back and comes back when the token is due.
@@ -51,6 +54,7 @@ function dueAt(inputs: RefreshInputs): number {
   if (memory === undefined || memory.generation !== inputs.generation) return Number.NEGATIVE_INFINITY;
   if (!memory.ok) return memory.at + inputs.recordsPeriodMs;
   if (memory.session !== inputs.session) return Number.NEGATIVE_INFINITY;
+  if (inputs.refreshRequest !== undefined && inputs.refreshRequest !== memory.refreshRequest) return Number.NEGATIVE_INFINITY;
   if (inputs.fingerprint !== undefined && memory.fingerprint !== inputs.fingerprint) return Number.NEGATIVE_INFINITY;
   return memory.at + inputs.periodMs * (1 + 0.1 * memory.jitter);
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RegistryClient } from '../../oci/client.ts';
+import { inventoryReadHeader } from '../../registry-auth/pod-contract.ts';
 import { readRecordsSnapshot, type RecordsOutcome } from './push-records.ts';
 import { registryBudget, TokenBucket } from './rate-limiter.ts';
 import type { ReadCredentials, ReadTarget } from './registry-target.ts';
@@ -30,7 +31,7 @@ export class RegistrySession {
       maxConcurrency: 2,
       // Retries would spend the budget behind the bucket's back; the next refresh is the retry.
       retry: { maxAttempts: 1 },
-      headers: { 'x-dockyard-purpose': 'inventory' },
+      headers: { [inventoryReadHeader]: 'true' },
     });
   }
 

@@ -131,21 +131,24 @@ describe('the per-registry token bucket', () => {
 
 describe('when to read a repository', () => {
   const base: RefreshInputs = {
-    memory: { at: 0, generation: 1, fingerprint: 'a', session: 's', ok: true, jitter: 0 },
+    memory: { at: 0, generation: 1, fingerprint: 'a', session: 's', ok: true, refreshRequest: '1', jitter: 0 },
     generation: 1,
     fingerprint: 'a',
     session: 's',
+    refreshRequest: '1',
     now: 60_000,
     periodMs: 600_000,
     recordsPeriodMs: 60_000,
     waitMs: 0,
     maxWaitMs: 2_000,
   };
-  it('reads on first sight, a new generation, new credentials, changed records, or the end of the period', () => {
+  it('reads on first sight, a new generation, new credentials, a new refresh-now value, changed records, or the end of the period', () => {
     expect(refreshDecision({ ...base, memory: undefined }).action).toBe('read');
     expect(refreshDecision({ ...base, generation: 2 }).action).toBe('read');
     expect(refreshDecision({ ...base, session: 'other' }).action).toBe('read');
     expect(refreshDecision({ ...base, fingerprint: 'b' }).action).toBe('read');
+    expect(refreshDecision({ ...base, refreshRequest: '2' }).action).toBe('read');
+    expect(refreshDecision({ ...base, refreshRequest: undefined }).action).toBe('wait');
     expect(refreshDecision({ ...base, now: 600_000 }).action).toBe('read');
   });
   it('otherwise waits for the next records listing, or the period where the registry has no records', () => {
