@@ -84,6 +84,7 @@ export function imageRepositoryController(options: ImageRepositoryControllerOpti
       const object = context.object;
       if (object === undefined) {
         memory.delete(key);
+        sessions.forgetReader(key);
         return;
       }
       const generation = object.metadata?.generation;
@@ -145,8 +146,14 @@ export function imageRepositoryController(options: ImageRepositoryControllerOpti
           recordsPeriodMs,
           waitMs: session.bucket.waitMs(),
           maxWaitMs: maxTokenWaitMs,
+          deferred: session.deferred.size + 1,
+          requestsPerSecond: session.bucket.ratePerSecond,
         });
-        if (decision.action === 'wait') return { requeueAfterMs: decision.afterMs };
+        if (decision.action === 'wait') {
+          if (session.bucket.waitMs() > maxTokenWaitMs) session.deferred.add(key);
+          return { requeueAfterMs: decision.afterMs };
+        }
+        session.deferred.delete(key);
         const inventory = await readInventory(session.client, spec.repository, manifests, () => session.bucket.take(context.signal));
         observation = inventory.found
           ? {
@@ -177,6 +184,8 @@ export function imageRepositoryController(options: ImageRepositoryControllerOpti
         recordsPeriodMs,
         waitMs: 0,
         maxWaitMs: maxTokenWaitMs,
+        deferred: 0,
+        requestsPerSecond: 1,
       });
       return { requeueAfterMs: next.action === 'wait' ? next.afterMs : recordsPeriodMs };
     },

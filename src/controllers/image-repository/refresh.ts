@@ -24,8 +24,14 @@ export interface RefreshInputs {
   recordsPeriodMs: number;
   /** How long the registry's bucket makes the next request wait. */
   waitMs: number;
+  /** Reads of this registry deferred for the budget, this one included: how far back to stand in line. */
+  deferred: number;
+  requestsPerSecond: number;
   maxWaitMs: number;
 }
+
+/** The fewest requests a read makes: the tags page and one HEAD. */
+const requestsPerRead = 2;
 
 export type RefreshDecision = { action: 'read' } | { action: 'wait'; afterMs: number };
 
@@ -45,7 +51,12 @@ export function refreshDecision(inputs: RefreshInputs): RefreshDecision {
     const nextLook = inputs.fingerprint !== undefined ? Math.min(untilDue, inputs.recordsPeriodMs * (1 + 0.1 * spread)) : untilDue;
     return { action: 'wait', afterMs: Math.max(1_000, Math.round(nextLook)) };
   }
-  if (inputs.waitMs > inputs.maxWaitMs) return { action: 'wait', afterMs: Math.round(inputs.waitMs * (1 + spread)) };
+  if (inputs.waitMs > inputs.maxWaitMs) {
+    // Come back about when the reads ahead have had their tokens (two requests each at least),
+    // spread so the deferred do not all return at once and poll the bucket.
+    const line = Math.max(inputs.waitMs, ((inputs.deferred * requestsPerRead) / inputs.requestsPerSecond) * 1000);
+    return { action: 'wait', afterMs: Math.round(line * (0.5 + spread)) };
+  }
   return { action: 'read' };
 }
 

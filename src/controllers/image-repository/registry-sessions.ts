@@ -17,6 +17,8 @@ export class RegistrySession {
   readonly identity: string;
   readonly bucket: TokenBucket;
   readonly client: RegistryClient;
+  /** ImageRepositories (keys) whose read waits for the budget. */
+  readonly deferred = new Set<string>();
   private records: RecordsOutcome | undefined;
   private recordsAt = Number.NEGATIVE_INFINITY;
   private listing: Promise<RecordsOutcome> | undefined;
@@ -79,6 +81,11 @@ export class RegistrySessions {
     const session = new RegistrySession(identity, target.url, reading, bucket);
     this.sessions.set(registryKey, session);
     return session;
+  }
+
+  /** An ImageRepository gone: out of every line. */
+  forgetReader(key: string): void {
+    for (const session of this.sessions.values()) session.deferred.delete(key);
   }
 
   forget(registryKey: string): void {

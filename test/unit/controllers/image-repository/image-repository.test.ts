@@ -141,6 +141,8 @@ describe('when to read a repository', () => {
     recordsPeriodMs: 60_000,
     waitMs: 0,
     maxWaitMs: 2_000,
+    deferred: 1,
+    requestsPerSecond: 5,
   };
   it('reads on first sight, a new generation, new credentials, a new refresh-now value, changed records, or the end of the period', () => {
     expect(refreshDecision({ ...base, memory: undefined }).action).toBe('read');
@@ -158,7 +160,9 @@ describe('when to read a repository', () => {
   });
   it('retries a failed read after a minute and gives the worker back while the bucket is empty', () => {
     expect(refreshDecision({ ...base, memory: { ...base.memory!, ok: false, at: 30_000 } })).toEqual({ action: 'wait', afterMs: 30_000 });
-    expect(refreshDecision({ ...base, memory: undefined, waitMs: 5_000 })).toEqual({ action: 'wait', afterMs: 7_500 });
+    expect(refreshDecision({ ...base, memory: undefined, waitMs: 5_000 })).toEqual({ action: 'wait', afterMs: 5_000 });
+    // 5,000 reads in line at 5 requests/s: come back in about 2,000 s, not in a few seconds.
+    expect(refreshDecision({ ...base, memory: undefined, waitMs: 5_000, deferred: 5_000 })).toEqual({ action: 'wait', afterMs: 2_000_000 });
   });
 });
 
