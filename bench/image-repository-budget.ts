@@ -30,10 +30,11 @@ const began = Date.now();
 const progress = (message: string) => process.stderr.write(`[image-repository-budget +${((Date.now() - began) / 1000).toFixed(0)}s] ${message}\n`);
 
 /** A loopback proxy that forwards to `target` and notes when each request arrived. */
-async function countingProxy(target: URL): Promise<{ url: string; arrivals: number[]; close: () => Promise<void> }> {
-  const arrivals: number[] = [];
+async function countingProxy(target: URL): Promise<{ url: string; arrivals: Array<{ at: number; probe: boolean }>; close: () => Promise<void> }> {
+  const arrivals: Array<{ at: number; probe: boolean }> = [];
   const server = createServer((incoming, outgoing) => {
-    arrivals.push(Date.now());
+    // GET /v2/ is the Registry controller's probe of the Registry, not the ImageRepositories' reads.
+    arrivals.push({ at: Date.now(), probe: incoming.url === '/v2/' });
     const forwarded = httpRequest(
       { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: target.host } },
       (answer) => {
@@ -105,7 +106,9 @@ try {
   const created = Date.now();
   progress(`created in ${((created - windowStart) / 1000).toFixed(1)} s; observing the registry for ${windowSeconds} s from the first create`);
   await sleep(Math.max(0, windowStart + windowSeconds * 1000 - Date.now())); // the window observed
-  const arrivals = proxy.arrivals.slice(before).filter((at) => at >= windowStart && at < windowStart + windowSeconds * 1000);
+  const inWindow = proxy.arrivals.slice(before).filter(({ at }) => at >= windowStart && at < windowStart + windowSeconds * 1000);
+  const arrivals = inWindow.filter((arrival) => !arrival.probe).map(({ at }) => at);
+  const probes = inWindow.length - arrivals.length;
   const list = await admin.list<{ status?: { conditions?: Array<{ type: string; reason: string }> } }>(imageRepositories, { namespace });
   const withStatus = list.items.filter((item) => item.status?.conditions !== undefined).length;
   const rate = registryBudget.requestsPerSecond;
@@ -117,7 +120,9 @@ try {
   });
   console.log(`ImageRepositories: ${count} on one registry (${repositories} repositories); window ${windowSeconds} s from the first create`);
   console.log(`budget: ${rate} requests/s, burst ${burst} (any t seconds: at most ${burst} + ${rate} t)`);
-  console.log(`registry requests in the window: ${arrivals.length} (${(arrivals.length / windowSeconds).toFixed(2)}/s on average)`);
+  console.log(
+    `registry requests in the window: ${arrivals.length} from the ImageRepository controller (${(arrivals.length / windowSeconds).toFixed(2)}/s on average), ${probes} probes (GET /v2/) from the Registry controller`,
+  );
   for (const row of rows)
     console.log(`  busiest ${row.seconds} s: ${row.most} requests (allowed ${row.allowed}) ${row.within ? 'within budget' : 'OVER BUDGET'}`);
   console.log(`ImageRepositories with a status at the end of the window: ${withStatus} of ${count}`);
