@@ -10,7 +10,7 @@ import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
 import { buildImage } from '../test/registry/images.ts';
 import { LocalRegistry, localRegistryConfig } from '../test/registry/local-registry.ts';
 import { RegistryPusher } from '../test/registry/push.ts';
-import { mapLimited } from './support/pool.ts';
+import { mapLimited } from '../src/runtime/map-limited.ts';
 
 const imageCount = Number(process.argv[2] ?? 300);
 const binDir = await controlPlaneBinDir();

@@ -13,7 +13,7 @@ import { ClusterState, drive, localPorts } from '../test/registry/gc-local-ports
 import { buildImage } from '../test/registry/images.ts';
 import { RegistryPusher } from '../test/registry/push.ts';
 import { TokenAuthClient } from '../test/registry/token-auth.ts';
-import { mapLimited } from './support/pool.ts';
+import { mapLimited } from '../src/runtime/map-limited.ts';
 
 const blobCounts = (process.argv[2] ?? '1000,10000').split(',').map(Number);
 const binDir = await controlPlaneBinDir();

@@ -16,7 +16,7 @@ import { buildImage } from '../test/registry/images.ts';
 import { LocalRegistry } from '../test/registry/local-registry.ts';
 import { RegistryPusher } from '../test/registry/push.ts';
 import { startBenchOperator } from './support/bench-operator.ts';
-import { mapLimited } from './support/pool.ts';
+import { mapLimited } from '../src/runtime/map-limited.ts';
 import { procMemoryMiB } from './support/proc-status.ts';
 
 const count = Number(process.argv[2] ?? process.env['DOCKYARD_BENCH_IMAGE_REPOSITORIES'] ?? 5000);

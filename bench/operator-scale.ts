@@ -16,7 +16,7 @@ import { operatorUser, startBenchOperator } from './support/bench-operator.ts';
 import { waitConverged } from './support/convergence.ts';
 import { applyFloor } from './support/floor-apply.ts';
 import { readFinalObjects } from './support/final-objects.ts';
-import { mapLimited } from './support/pool.ts';
+import { mapLimited } from '../src/runtime/map-limited.ts';
 import { readHeapFigures } from './support/heap-figures.ts';
 import { createMemoryCgroup, shippedOperatorMemoryLimit, type MemoryCgroup } from './support/memory-cgroup.ts';
 import { procMemoryMiB } from './support/proc-status.ts';

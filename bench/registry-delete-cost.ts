@@ -9,7 +9,7 @@ import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
 import { type BuiltManifest, buildImage, digestOf } from '../test/registry/images.ts';
 import { debianRegistryAvailable, LocalRegistry, type RegistryFlavor } from '../test/registry/local-registry.ts';
 import { RegistryPusher } from '../test/registry/push.ts';
-import { mapLimited } from './support/pool.ts';
+import { mapLimited } from '../src/runtime/map-limited.ts';
 
 const deletesPerCell = Number(process.argv[2] ?? 15);
 const tagCounts = [400, 4_000];

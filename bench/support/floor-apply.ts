@@ -2,7 +2,7 @@ import { resources } from '../../src/controllers/registry/resources.ts';
 import type { KubeClient } from '../../src/runtime/kube-client.ts';
 import { keyOf, type KubeObject, type ResourceType } from '../../src/runtime/resource.ts';
 import { withOwnerUids, type FinalObjects } from './final-objects.ts';
-import { mapLimited } from './pool.ts';
+import { mapLimited } from '../../src/runtime/map-limited.ts';
 
 /**
  * The floor: the fewest writes that produce what the operator produced, with no controller at

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { mediaTypes } from '../../src/oci/media-types.ts';
 import { type Blob, digestOf, tarWithOneFile } from '../../test/registry/images.ts';
-import { mapLimited } from './pool.ts';
+import { mapLimited } from '../../src/runtime/map-limited.ts';
 
 export interface RetentionShape {
   repositories: number;

@@ -3,7 +3,7 @@ import { resources } from '../../src/controllers/registry/resources.ts';
 import type { KubeClient } from '../../src/runtime/kube-client.ts';
 import type { KubeObject } from '../../src/runtime/resource.ts';
 import { eventually } from '../../test/support/eventually.ts';
-import { mapLimited } from './pool.ts';
+import { mapLimited } from '../../src/runtime/map-limited.ts';
 
 /**
  * The objects of the operator-scale benchmark: `registries` Registries, one per namespace

@@ -3,6 +3,7 @@ import type { Manifest } from '../../oci/manifest.ts';
 import type { RegistryClient } from '../../oci/client.ts';
 import type { ManifestSnapshot, RegistrySnapshot, RepositorySnapshot, TagSnapshot } from '../snapshot.ts';
 import type { PushRecordIndex } from './read-records.ts';
+import { mapLimited } from '../../runtime/map-limited.ts';
 
 /** What the reader reports as it goes, for progress lines and a TTY progress bar. */
 export interface ReadProgress {
@@ -49,7 +50,7 @@ export async function readRegistrySnapshot(client: RegistryClient, options: Read
   const progress: ReadProgress = { repositories: 0, tags: 0, manifests: 0 };
   const names: string[] = [];
   for await (const page of client.repositories()) names.push(...page.filter(options.selects));
-  const repositories = await mapBounded(names, repositoriesAtOnce, async (name) => {
+  const repositories = await mapLimited(names, repositoriesAtOnce, async (name) => {
     const repository = await readRepository(client, name, options, progress);
     progress.repositories += 1;
     options.onProgress?.(progress);
@@ -62,7 +63,7 @@ async function readRepository(client: RegistryClient, name: string, options: Rea
   const tagNames = await client.allTags(name);
   const manifests = new Map<string, ManifestSnapshot>();
   const pending = new Map<string, Promise<ManifestSnapshot>>();
-  const tags: TagSnapshot[] = await mapBounded(tagNames, tagReadsAtOnce, async (tag) => {
+  const tags: TagSnapshot[] = await mapLimited(tagNames, tagReadsAtOnce, async (tag) => {
     const manifest = await client.getManifest(name, tag);
     progress.tags += 1;
     // Tags sharing a digest share one snapshot (and one config read).
@@ -128,28 +129,4 @@ function parseTime(text: string | undefined): number | undefined {
   const time = Date.parse(text);
   // Reproducible builds set the epoch: that is no build time, and ranking by it would be a lie.
   return Number.isFinite(time) && time > 0 ? time : undefined;
-}
-
-/**
- * `task` over `items`, at most `limit` at a time, results in the order of `items`. The first
- * failure stops handing out items and is thrown once the tasks under way have settled, so a
- * failed read sends no further requests.
- */
-async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await task(items[index]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
-  return results;
 }
