@@ -144,6 +144,25 @@ describe.skipIf(inject('externalCluster'))('the ImageRepository controller', () 
     );
     expect(condition(far, 'Degraded')?.status).toBe('True');
     expect(condition(far, 'Degraded')?.message).toMatch(/127\.0\.0\.1:9|not Ready/);
+    // One Warning each, naming the reason the status gives. Events are sent after the status
+    // write, so this also keeps them out of the quiet window the next test measures.
+    for (const [name, reason] of [
+      ['orphan', 'RegistryNotFound'],
+      ['far', condition(far, 'Degraded')?.reason],
+    ]) {
+      const warnings = await eventually(
+        async () => {
+          const { items } = await client.request<{ items: { reason?: string; type?: string; regarding?: { name?: string } }[] }>(
+            'GET',
+            `/apis/events.k8s.io/v1/namespaces/${tenant}/events`,
+          );
+          const found = items.filter((event) => event.regarding?.name === name);
+          return found.length > 0 && found;
+        },
+        { what: `a Warning Event for ImageRepository ${name}` },
+      );
+      expect(warnings.map((event) => [event.type, event.reason])).toEqual([['Warning', reason]]);
+    }
   }, 120_000);
 
   it('writes nothing while nothing changed, though each ImageRepository is reconciled', async () => {
