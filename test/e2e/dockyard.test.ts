@@ -8,6 +8,7 @@ import { buildImage } from '../registry/images.ts';
 import { RegistryPusher } from '../registry/push.ts';
 import { tokenService } from '../../src/registry-auth/pod-contract.ts';
 import { e2eKubeConfig, e2eUnavailable, helm, kubectl, portForward, run } from './cluster.ts';
+import { readQuickstart, runQuickstart } from './quickstart.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const release = 'dockyard';
@@ -286,6 +287,20 @@ describe.skipIf(e2eUnavailable !== undefined)(`Dockyard on a real node${e2eUnava
       forward.stop();
     }
   });
+
+  it('runs the README quickstart as written: a Ready registry, a push through a port-forward, a Pod pulling through the node proxy', async () => {
+    const script = await readQuickstart(root, inject('e2eImagesDir')!);
+    try {
+      const { output, code } = await timed('README quickstart', () =>
+        runQuickstart(script, { cwd: root, kubeconfig: inject('e2eKubeconfig')!, timeoutMs: 300_000 }),
+      );
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/team-a\s+scratch\s+Ready/);
+      expect(output).toMatch(/^hello from my registry$/m);
+    } finally {
+      await kubectl(['delete', 'namespace', 'team-a', '--wait=false', '--ignore-not-found']);
+    }
+  }, 330_000);
 
   it('uses the images the real node imported, never a pull from the internet', async () => {
     const { stdout } = await kubectl(['get', 'node', 'dockyard-real-node', '-o', 'jsonpath={.status.images[*].names}']);
