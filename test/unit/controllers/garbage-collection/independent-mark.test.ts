@@ -217,13 +217,14 @@ describe('verifyMark', () => {
         const missing = new Set([...mark.referenced.keys()].filter(() => draws.next().value < 2));
         const answers = new Answers(() => scheduler.schedule(Promise.resolve()));
         const present = (digest: string) => (missing.has(digest) ? fail(`${digest} is not served`) : { digest, mediaType: undefined, size: undefined });
+        const askedByDigest = new Set<string>();
         const reader: VerifyReader = {
           headManifest: (repository, reference) =>
-            answers.answer(() =>
-              reference.startsWith('sha256:')
-                ? present(reference)
-                : present(moved.get(`${repository}:${reference}`) ?? mark.tags.get(`${repository}:${reference}`)!),
-            ),
+            answers.answer(() => {
+              if (!reference.startsWith('sha256:')) return present(moved.get(`${repository}:${reference}`) ?? mark.tags.get(`${repository}:${reference}`)!);
+              askedByDigest.add(`${repository}@${reference}`);
+              return present(reference);
+            }),
           headBlob: (_, digest) => answers.answer(() => (missing.has(digest) ? ('absent' as const) : { size: 10 })),
         };
         const failures = await scheduler.waitFor(verifyMark(reader, mark, limit));
@@ -234,6 +235,9 @@ describe('verifyMark', () => {
           ...[...mark.referenced].filter(([digest]) => missing.has(digest)).map(([digest, { repository }]) => `${repository}@${digest}`),
         ]);
         expect(answers.maxInFlight).toBeLessThanOrEqual(limit);
+        // A tag that resolved to its manifest proved it served: no second request for it by digest.
+        const resolved = [...mark.tags].filter(([reference, was]) => !moved.has(reference) && !missing.has(was));
+        for (const [reference, digest] of resolved) expect(askedByDigest).not.toContain(`${reference.slice(0, reference.lastIndexOf(':'))}@${digest}`);
       }),
       { numRuns: 200 },
     );
