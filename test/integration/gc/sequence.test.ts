@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
 import { MarkMemory } from '../../../src/controllers/registry/garbage-collection/driver.ts';
@@ -142,6 +144,29 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
       buildImage(),
       'after',
     );
+  });
+
+  it('reports Failed and lifts the gate when a blob a tag needs is gone after the collection', async () => {
+    const current = await startRig();
+    const cluster = new ClusterState();
+    const ports = localPorts(current, cluster);
+    const config = current.fixture.kept.blobs[0]!.digest.slice('sha256:'.length);
+    await drive(
+      {
+        ...ports,
+        // A storage that lost a kept blob during the collection: the verification, not the collector, must notice.
+        verify: async (before) => {
+          await rm(join(current.dockyard.registry.storageDir, 'docker/registry/v2/blobs/sha256', config.slice(0, 2), config), { recursive: true });
+          return ports.verify(before);
+        },
+      },
+      cluster,
+      new MarkMemory(),
+    );
+    expect(cluster.status.lastRun).toMatchObject({ outcome: 'Failed' });
+    expect(cluster.status.lastRun?.message).toContain(`apps/web@sha256:${config}`);
+    const report = WriteGateReport.parse(await (await fetch(`${current.door.url}${writeGatePath}`)).json());
+    expect(report.gateId).toBeNull();
   });
 
   it('resumes where the status says after an operator restart mid-sequence, and ends with every tag whole', async () => {
