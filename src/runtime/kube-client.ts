@@ -44,6 +44,26 @@ export class KubeClient {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
+  /**
+   * One request with a text answer (a Pod's log, which the apiserver serves as text/plain); non-2xx
+   * answers throw KubeApiError. `limitBytes` belongs in the query: an answer is read whole.
+   */
+  async requestText(path: string, options: Omit<RequestOptions, 'body' | 'contentType'> = {}): Promise<string> {
+    const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? this.requestTimeoutMs), ...(options.signal ? [options.signal] : [])]);
+    const response = await this.send(HttpMethod.GET, path, { ...options, signal, accept: 'text/plain' });
+    const text = await response.body.text();
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
+      throw new KubeApiError(HttpMethod.GET, path, response.httpStatusCode, parseStatus(text));
+    }
+    return text;
+  }
+
+  /** The log of one container of a Pod, at most `limitBytes` of it (from the start). */
+  podLog(key: { namespace: string; name: string }, options: { container?: string; limitBytes?: number; signal?: AbortSignal } = {}): Promise<string> {
+    const path = `${resourcePath(podResource, key)}/log`;
+    return this.requestText(path, { query: { container: options.container, limitBytes: options.limitBytes }, signal: options.signal });
+  }
+
   get<T extends KubeObject>(resource: ResourceType, key: ObjectKey, signal?: AbortSignal): Promise<T> {
     return this.request<T>(HttpMethod.GET, resourcePath(resource, key), { signal });
   }
@@ -129,7 +149,7 @@ export class KubeClient {
     }
   }
 
-  private async send(method: HttpMethod, path: string, options: RequestOptions & { signal: AbortSignal }): Promise<ResponseContext> {
+  private async send(method: HttpMethod, path: string, options: RequestOptions & { signal: AbortSignal; accept?: string }): Promise<ResponseContext> {
     const url = new URL(this.server + path);
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
@@ -138,7 +158,7 @@ export class KubeClient {
     await this.kubeConfig.applySecurityAuthentication(context);
     this.dispatcher ??= context.getDispatcher();
     if (this.dispatcher) context.setDispatcher(this.dispatcher);
-    context.setHeaderParam('Accept', 'application/json');
+    context.setHeaderParam('Accept', options.accept ?? 'application/json');
     context.setHeaderParam('User-Agent', `dockyard/${version}`);
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
@@ -148,6 +168,8 @@ export class KubeClient {
     return this.http.send(context).toPromise();
   }
 }
+
+const podResource: ResourceType = { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
 
 export type PatchType = 'json' | 'merge' | 'apply';
 

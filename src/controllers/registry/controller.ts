@@ -13,6 +13,7 @@ import type { RegistryControllerOptions } from './options.ts';
 import { reconcileExternalRegistry } from './reconcile-external.ts';
 import { reconcileManagedRegistry } from './reconcile-managed.ts';
 import { CertManagerDiscovery } from './cert-manager-discovery.ts';
+import { CollectionMemory } from './garbage-collection/reconcile-collection.ts';
 import { registryGauges } from './metrics.ts';
 import { resources, targets } from './resources.ts';
 import type { Condition } from '../../runtime/conditions.ts';
@@ -37,15 +38,18 @@ function pullSecretsOf(object: KubeObject): { serviceAccounts?: unknown } | unde
  */
 export function registryController(options: RegistryControllerOptions): ControllerDefinition {
   const certManager = new CertManagerDiscovery();
+  const collections = new CollectionMemory();
   return defineController<KubeObject>({
     name: 'registry',
     root: targets.registries,
-    owns: [targets.deployments, targets.services, targets.daemonSets, targets.ingresses, targets.podDisruptionBudgets],
+    owns: [targets.deployments, targets.services, targets.daemonSets, targets.ingresses, targets.podDisruptionBudgets, targets.collectorJobs],
     watches: [
       // Claims kept under deletionPolicy Retain, and pull Secret copies in other namespaces, carry
       // no ownerReference: their labels say whose they are.
       { target: targets.claims, map: (object) => registryKeysByLabel(object) },
       { target: targets.secrets, map: (object) => registryKeysByLabel(object) },
+      // The registry Pods' addresses and the collector Pods' ends matter to a garbage collection.
+      { target: targets.pods, map: (object) => registryKeysByLabel(object) },
       { target: targets.namespaces, map: (_namespace, caches) => keysOf(caches.cache(targets.registries).byIndex(fansOutIndex, 'yes')) },
       {
         target: targets.serviceAccounts,
@@ -75,6 +79,9 @@ export function registryController(options: RegistryControllerOptions): Controll
       ...needs(['patch', 'delete'], resources.podDisruptionBudgets, 'the disruption budget of a registry with several replicas'),
       ...needs(['get', 'patch'], resources.serviceAccounts, 'adding the pull Secret to imagePullSecrets, read afresh after a lost race'),
       ...needs(['patch'], resources.registries, 'Registry status', 'status'),
+      ...needs(['get'], resources.registries, 'the garbage collection state as stored, not as cached', undefined),
+      ...needs(['create', 'delete'], resources.jobs, 'the garbage collector Jobs in the Registry namespace'),
+      ...needs(['get'], resources.pods, "the collector's report, read from its Pod's log", 'log'),
     ],
     async reconcile(_key, context): Promise<ReconcileResult | void> {
       const object = context.object;
@@ -85,7 +92,9 @@ export function registryController(options: RegistryControllerOptions): Controll
       try {
         const outcome = await context.finalize(pullSecretFinalizer, {
           apply: () =>
-            registry.spec.external ? reconcileExternalRegistry(registry, context, options) : reconcileManagedRegistry(registry, context, options, certManager),
+            registry.spec.external
+              ? reconcileExternalRegistry(registry, context, options)
+              : reconcileManagedRegistry(registry, context, options, certManager, collections),
           cleanup: async () => {
             await withdrawPullSecrets(registry, context);
             context.log.info('withdrew the pull Secret from every namespace before the Registry goes');

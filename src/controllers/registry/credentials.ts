@@ -6,7 +6,8 @@ import { credentialSecretData, credentialSecretType, readCredentialSecret } from
 import type { Role } from '../../registry-auth/identities.ts';
 import { childMetadata, components, registryIdentity, type ChildObject } from './builders/metadata.ts';
 import { childNames } from '../common/registry-children.ts';
-import type { WriteGate } from '../../registry-auth/write-gate.ts';
+import { serializeWriteGate, type WriteGate } from '../../registry-auth/write-gate.ts';
+import { authSecretKeys } from '../../registry-auth/pod-contract.ts';
 
 export interface DesiredCredentials {
   /** Token signing key and identities.json; must be written before the credential Secrets. */
@@ -68,4 +69,9 @@ export function desiredCredentials(
     }),
   );
   return { authSecret, credentialSecrets, plan };
+}
+
+/** The auth Secret as computed, holding `gate` instead (none: pushes open): what the garbage collection puts in force or lifts. */
+export function withWriteGate(authSecret: ChildObject<V1Secret>, gate: WriteGate | undefined): ChildObject<V1Secret> {
+  return { ...authSecret, data: { ...authSecret.data, [authSecretKeys.writeGate]: Buffer.from(serializeWriteGate(gate), 'utf8').toString('base64') } };
 }

@@ -6,6 +6,7 @@ import type { GaugeSample } from '../../runtime/metrics.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { childNames, registryNameLabel } from '../common/registry-children.ts';
 import { targets } from './resources.ts';
+import { garbageCollectionGauges } from './garbage-collection/metrics.ts';
 
 interface CachedCondition {
   type?: unknown;
@@ -54,6 +55,7 @@ export function registryGauges(): CacheGauge[] {
       labelNames: ['namespace', 'registry'],
       samples: (caches) => rotationPeriodSamples(caches),
     },
+    ...garbageCollectionGauges(),
   ];
 }
 

@@ -1,5 +1,5 @@
 import type { V1DaemonSet, V1Deployment, V1PersistentVolumeClaim, V1Secret, V1Service } from '@kubernetes/client-node';
-import type { Registry } from '../../api/v1alpha1/registry.ts';
+import type { Registry, RegistryStatus } from '../../api/v1alpha1/registry.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
 import { ApplyRejectedError, unlessNotFound } from '../../runtime/errors.ts';
 import { applyObject } from '../../runtime/apply.ts';
@@ -15,7 +15,11 @@ import { specProblems, type SpecProblem } from './builders/spec-problems.ts';
 import { problemsOfRejection } from './rejected-spec.ts';
 import { degradedReasons } from './status/reasons.ts';
 import { deriveRegistryStatus, secretsTheStatusReads } from './status/managed.ts';
-import { desiredCredentials } from './credentials.ts';
+import { desiredCredentials, withWriteGate } from './credentials.ts';
+import { collectionProblem } from './garbage-collection/collection-problems.ts';
+import { collectGarbage, withCurrentCollectionState, type CollectionMemory, type CollectionPass } from './garbage-collection/reconcile-collection.ts';
+import { desiredWriteGate } from './garbage-collection/sequence.ts';
+import { withGarbageCollection } from './status/garbage-collection.ts';
 import { distributePullSecrets, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
 import { childNames } from '../common/registry-children.ts';
 import type { RegistryControllerOptions } from './options.ts';
@@ -33,17 +37,20 @@ const degradedRecheckMs = 60_000;
  * the pull Secret distributed, and the status recomputed from what the children report.
  */
 export async function reconcileManagedRegistry(
-  registry: Registry,
+  cachedRegistry: Registry,
   context: ReconcileContext<KubeObject>,
   options: RegistryControllerOptions,
   certManager: CertManagerDiscovery,
+  collections: CollectionMemory,
 ): Promise<ReconcileResult> {
+  const registry = await withCurrentCollectionState(cachedRegistry, context);
   const { name, namespace } = registryIdentity(registry);
   const names = childNames(name);
   const now = new Date();
   const written: string[] = [];
   let fanOut: FanOutResult | undefined;
   let nextReviewAt: Date | undefined;
+  let collection: CollectionPass | undefined;
   const rejectedSpec: SpecProblem[] = [];
   const referenced = await readReferencedSecrets(registry, context);
 
@@ -57,6 +64,8 @@ export async function reconcileManagedRegistry(
       hosts,
       now,
       pullAnnotations: serviceAccountsAnnotations(registry),
+      // The gate the stored garbage collection state wants: this write must not lift it.
+      writeGate: desiredWriteGate(registry.status?.garbageCollection ?? {}, now),
     });
     nextReviewAt = credentials.plan.nextReviewAt;
     // The token service must accept a credential before any Secret hands it out.
@@ -81,6 +90,20 @@ export async function reconcileManagedRegistry(
     }
     fanOut = await distributePullSecrets(registry, context, options, { credential: credentials.plan.credentials.pull.published, hosts });
     recordChanges(context, { written, fanOut, credentialEvents: credentials.plan.events });
+    let savedStatus: RegistryStatus = registry.status ?? {};
+    collection = await collectGarbage({
+      registry,
+      context,
+      clusterDomain: options.clusterDomain,
+      memory: collections,
+      saveState: async (state) => {
+        savedStatus = { ...savedStatus, garbageCollection: state };
+        await context.writeStatus(savedStatus);
+      },
+      writeGate: async (gate) => {
+        await apply(resources.secrets, withWriteGate(credentials.authSecret, gate));
+      },
+    });
   }
 
   const cached = <T>(target: WatchTarget, childName: string) => context.cache<T & KubeObject>(target).get(`${namespace}/${childName}`);
@@ -97,7 +120,15 @@ export async function reconcileManagedRegistry(
     },
     { clusterDomain: options.clusterDomain },
   );
-  const { conditions, ...summary } = derived;
+  const problem = collectionProblem(registry);
+  const { conditions, ...summary } = {
+    ...derived,
+    ...withGarbageCollection(derived, {
+      enabled: registry.spec.garbageCollection !== undefined,
+      state: collection?.state ?? registry.status?.garbageCollection ?? {},
+      refusal: problem,
+    }),
+  };
   const statusChanged = await context.writeStatus(
     composeStatus(registry, summary, conditions, { plan: fanOut?.plan, secretName: fanOut ? pullSecretName(registry) : undefined }),
   );
@@ -111,6 +142,7 @@ export async function reconcileManagedRegistry(
   const waits = [
     nextReviewAt === undefined ? undefined : Math.max(1_000, nextReviewAt.getTime() - Date.now()),
     derived.phase === 'Degraded' || derived.phase === 'Failed' ? degradedRecheckMs : undefined,
+    collection?.requeueAfterMs,
   ].filter((wait) => wait !== undefined);
   return waits.length === 0 ? {} : { requeueAfterMs: Math.min(...waits) };
 }

@@ -1,7 +1,8 @@
 import { group, version } from '../../api/v1alpha1/resource.ts';
 import type { WatchTarget } from '../../runtime/list-watch-source.ts';
 import { coreResources, type ResourceType } from '../../runtime/resource.ts';
-import { managedBy, managedByLabel, registryNameLabel } from '../common/registry-children.ts';
+import { componentLabel, managedBy, managedByLabel, registryNameLabel } from '../common/registry-children.ts';
+import { components } from './builders/metadata.ts';
 
 /** The kinds the Registry controller reads and writes. */
 export const resources = {
@@ -14,6 +15,8 @@ export const resources = {
   serviceAccounts: { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   ingresses: { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', namespaced: true },
   podDisruptionBudgets: { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true },
+  pods: { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
+  jobs: { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true },
   namespaces: coreResources.namespaces,
 } as const satisfies Record<string, ResourceType>;
 
@@ -32,6 +35,10 @@ export const targets = {
   ingresses: { resource: resources.ingresses, labelSelector: ownObjects },
   podDisruptionBudgets: { resource: resources.podDisruptionBudgets, labelSelector: ownObjects },
   claims: { resource: resources.claims, labelSelector: ownObjects },
+  // The registry Pods, whose doors the garbage collection asks about the write gate, and the
+  // collector Pods, whose logs it reads; the collector Jobs.
+  pods: { resource: resources.pods, labelSelector: ownObjects },
+  collectorJobs: { resource: resources.jobs, labelSelector: `${ownObjects},${componentLabel}=${components.garbageCollection}` },
   secrets: { resource: resources.secrets, labelSelector: `${managedByLabel}=${managedBy}` },
   serviceAccounts: { resource: resources.serviceAccounts },
   namespaces: { resource: resources.namespaces },

@@ -20,6 +20,8 @@ export interface CollectionPorts {
   writeGate(gate: WriteGate | undefined): Promise<void>;
   /** One report per registry Pod; undefined for a door that did not answer. */
   readDoors(): Promise<Array<WriteGateReport | undefined>>;
+  /** After readDoors: which doors did not answer and why, for the message of a run that times out waiting on them. */
+  describeDoors?(): string | undefined;
   observeJob(run: string, phase: CollectorPhase): Promise<JobObservation>;
   createJob(run: string, phase: CollectorPhase, deleteUntagged: boolean, deadline: Date): Promise<void>;
   /** Stops the run's Jobs (past the deadline, or after a failure). */
@@ -68,7 +70,7 @@ export async function advanceCollection(ports: CollectionPorts, settings: Collec
     current?.phase === 'DryRun' ? ports.observeJob(current.run, 'dry-run') : Promise.resolve<JobObservation>({ state: 'absent' }),
     current?.phase === 'Collecting' ? ports.observeJob(current.run, 'collect') : Promise.resolve<JobObservation>({ state: 'absent' }),
   ]);
-  let plan = planSequence({ now, state, ...settings, doors, dryRun, collect });
+  let plan = planSequence({ now, state, ...settings, doors, doorsNote: ports.describeDoors?.(), dryRun, collect });
 
   if (plan.step.kind === 'crossCheck') {
     const mark = await ports.mark();

@@ -41,6 +41,8 @@ export interface SequenceInputs {
   problem: CollectionProblem | undefined;
   /** One report per registry Pod; undefined for a door that did not answer. */
   doors: Array<WriteGateReport | undefined>;
+  /** Which doors did not answer and why, for the message of a run that waited on them. */
+  doorsNote?: string | undefined;
   dryRun: JobObservation;
   collect: JobObservation;
   /** A new run id, used when a run starts. */
@@ -81,7 +83,11 @@ export function planSequence(inputs: SequenceInputs): SequencePlan {
   });
 
   if (current.phase !== 'Lifting' && Date.parse(current.gateUntil) <= now.getTime()) {
-    return decided('Failed', `not done within maxReadOnlyDuration (gate deadline ${current.gateUntil}) during ${current.phase}; the collector was stopped`);
+    const waitedOn = current.phase === 'Gating' && inputs.doorsNote !== undefined ? `: ${inputs.doorsNote}` : '';
+    return decided(
+      'Failed',
+      `not done within maxReadOnlyDuration (gate deadline ${current.gateUntil}) during ${current.phase}; the collector was stopped${waitedOn}`.slice(0, 1024),
+    );
   }
   switch (current.phase) {
     case 'Gating': {
