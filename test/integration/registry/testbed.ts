@@ -32,15 +32,24 @@ export class RegistryTestbed {
   readonly client: KubeClient;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
-  readonly operator: OperatorProcess;
+  operator: OperatorProcess;
+  private readonly operatorArgs: string[];
 
-  private constructor(plane: LocalControlPlane, operator: OperatorProcess) {
+  private constructor(plane: LocalControlPlane, operator: OperatorProcess, operatorArgs: string[]) {
     this.plane = plane;
     this.kubeConfig = plane.kubeConfig();
     this.client = new KubeClient(this.kubeConfig);
     this.core = this.kubeConfig.makeApiClient(CoreV1Api);
     this.apps = this.kubeConfig.makeApiClient(AppsV1Api);
     this.operator = operator;
+    this.operatorArgs = operatorArgs;
+  }
+
+  /** Stops the operator (SIGTERM, as a rollout would), runs `meanwhile`, and starts it again with the same arguments. */
+  async restartOperator(meanwhile: () => Promise<void> = async () => undefined): Promise<void> {
+    await this.operator.stop();
+    await meanwhile();
+    this.operator = OperatorProcess.startDockyard({ name: operatorUser, bundled: true, args: this.operatorArgs });
   }
 
   /** `beforeInstall` runs on the fresh control plane before the current CRDs go in (an upgrade test puts an older release there). */
@@ -54,26 +63,23 @@ export class RegistryTestbed {
       await installDockyardCrds(plane.kubeConfig(), 'dockyard-test');
       await grantInstalledRole(plane);
       const kubeconfig = await plane.kubeconfigFor(operatorUser);
-      const operator = OperatorProcess.startDockyard({
-        name: operatorUser,
-        bundled: true,
-        args: [
-          '--kubeconfig',
-          kubeconfig,
-          '--health-addr',
-          '127.0.0.1:0',
-          '--log-level',
-          'debug',
-          '--no-leader-elect',
-          '--image',
-          'dockyard:test',
-          '--pull-secret-sources',
-          options.pullSecretSources,
-          '--jobs-namespace',
-          jobsNamespace,
-        ],
-      });
-      return new RegistryTestbed(plane, operator);
+      const args = [
+        '--kubeconfig',
+        kubeconfig,
+        '--health-addr',
+        '127.0.0.1:0',
+        '--log-level',
+        'debug',
+        '--no-leader-elect',
+        '--image',
+        'dockyard:test',
+        '--pull-secret-sources',
+        options.pullSecretSources,
+        '--jobs-namespace',
+        jobsNamespace,
+      ];
+      const operator = OperatorProcess.startDockyard({ name: operatorUser, bundled: true, args });
+      return new RegistryTestbed(plane, operator, args);
     } catch (error) {
       await plane.stop();
       throw error;
