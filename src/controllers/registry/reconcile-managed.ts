@@ -19,7 +19,7 @@ import { desiredCredentials, withWriteGate } from './credentials.ts';
 import { collectionProblem } from './garbage-collection/collection-problems.ts';
 import { collectGarbage, withCurrentCollectionState, type CollectionMemory, type CollectionPass } from './garbage-collection/reconcile-collection.ts';
 import { desiredWriteGate } from './garbage-collection/sequence.ts';
-import { withGarbageCollection } from './status/garbage-collection.ts';
+import { storedWithCollection, withGarbageCollection } from './status/garbage-collection.ts';
 import { distributePullSecrets, serviceAccountsAnnotations, type FanOutResult } from './fan-out.ts';
 import { childNames } from '../common/registry-children.ts';
 import type { RegistryControllerOptions } from './options.ts';
@@ -97,7 +97,11 @@ export async function reconcileManagedRegistry(
       clusterDomain: options.clusterDomain,
       memory: collections,
       saveState: async (state) => {
-        savedStatus = { ...savedStatus, garbageCollection: state };
+        savedStatus = storedWithCollection(
+          savedStatus,
+          { enabled: registry.spec.garbageCollection !== undefined, state, refusal: collectionProblem(registry) },
+          { observedGeneration: registry.metadata.generation },
+        );
         await context.writeStatus(savedStatus);
       },
       writeGate: async (gate) => {

@@ -1,6 +1,6 @@
 import type { GarbageCollectionStatus, RegistryStatus } from '../../../api/v1alpha1/registry.ts';
-import type { ConditionUpdate } from '../../../runtime/conditions.ts';
-import { conditionTypes, garbageCollectionReasons, type RegistryReason } from './reasons.ts';
+import { setCondition, type Condition, type ConditionUpdate } from '../../../runtime/conditions.ts';
+import { conditionTypes, garbageCollectionReasons, progressReasons, type RegistryReason } from './reasons.ts';
 
 /** Why garbage collection cannot run as the spec asks (collection-problems.ts), as the status shows it. */
 export interface CollectionRefusal {
@@ -76,4 +76,45 @@ export function withGarbageCollection(
   }
   if (current !== undefined && (phase === 'Ready' || (phase === 'Degraded' && degraded?.status !== 'True'))) phase = 'Maintenance';
   return { phase, conditions, ...(hasState ? { garbageCollection: state } : {}) };
+}
+
+const collectionDegradedReasons: ReadonlySet<string> = new Set([garbageCollectionReasons.failed, garbageCollectionReasons.aborted]);
+
+/**
+ * The status stored with a new garbage collection state in the middle of a reconcile (before the
+ * action the state precedes), so that it never says one thing in `garbageCollection` and another
+ * in its conditions: the last written status with the collection's conditions and phase redone.
+ * The reconcile's final write recomputes everything from the children as usual.
+ */
+export function storedWithCollection(
+  status: RegistryStatus,
+  inputs: CollectionStatusInputs,
+  options: { observedGeneration?: number | undefined } = {},
+): RegistryStatus {
+  const conditions = (status.conditions ?? []) as Condition[];
+  // What the children said: a Degraded of the collection's own making does not count.
+  const degraded = conditions.find((condition) => condition.type === conditionTypes.degraded);
+  const fromChildren =
+    degraded === undefined || collectionDegradedReasons.has(degraded.reason)
+      ? { type: conditionTypes.degraded, status: 'False' as const, reason: progressReasons.asExpected, message: 'nothing needs attention' }
+      : { type: degraded.type, status: degraded.status, reason: degraded.reason, message: degraded.message };
+  const ready = conditions.find((condition) => condition.type === conditionTypes.ready)?.status === 'True';
+  const basePhase =
+    status.phase === 'Maintenance' || (status.phase === 'Degraded' && fromChildren.status !== 'True')
+      ? ready
+        ? 'Ready'
+        : 'Progressing'
+      : (status.phase ?? 'Pending');
+  const composed = withGarbageCollection({ phase: basePhase, conditions: [fromChildren] }, inputs);
+  let merged = conditions;
+  for (const update of composed.conditions) {
+    merged = setCondition(merged, update, options.observedGeneration !== undefined ? { observedGeneration: options.observedGeneration } : {});
+  }
+  const { garbageCollection: _previous, ...rest } = status;
+  return {
+    ...rest,
+    phase: composed.phase,
+    conditions: merged,
+    ...(composed.garbageCollection !== undefined ? { garbageCollection: composed.garbageCollection } : {}),
+  };
 }

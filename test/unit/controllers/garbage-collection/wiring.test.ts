@@ -10,7 +10,7 @@ import {
   scheduledCollectionAt,
 } from '../../../../src/controllers/registry/garbage-collection/schedule.ts';
 import { targets } from '../../../../src/controllers/registry/resources.ts';
-import { withGarbageCollection } from '../../../../src/controllers/registry/status/garbage-collection.ts';
+import { storedWithCollection, withGarbageCollection } from '../../../../src/controllers/registry/status/garbage-collection.ts';
 import type { ConditionUpdate } from '../../../../src/runtime/conditions.ts';
 import type { CacheReader } from '../../../../src/runtime/controller.ts';
 import type { KubeObject } from '../../../../src/runtime/resource.ts';
@@ -139,6 +139,41 @@ describe('the status of a Registry with garbage collection', () => {
     expect(find(status.conditions, 'Degraded')).toMatchObject({ reason: 'RolloutStuck' });
     expect(find(status.conditions, 'GarbageCollection')).toMatchObject({ status: 'False', reason: 'DeleteUntaggedUnsafe' });
     expect(status.phase).toBe('Degraded');
+  });
+});
+
+describe('the status stored before a step of the sequence', () => {
+  const at = '2026-12-01T00:00:00Z';
+  const ready = {
+    phase: 'Ready' as const,
+    endpoint: 'main.team-a.svc:5000',
+    conditions: [
+      { type: 'Ready', status: 'True' as const, reason: 'Available', message: '1 of 1', lastTransitionTime: at },
+      { type: 'Degraded', status: 'False' as const, reason: 'AsExpected', message: 'nothing needs attention', lastTransitionTime: at },
+    ],
+  };
+  const type = (status: { conditions?: Array<{ type: string }> }, name: string) => status.conditions?.find((condition) => condition.type === name);
+
+  it('never says a run is under way, or failed, while its conditions say otherwise', () => {
+    const gated = storedWithCollection(ready, { enabled: true, state: { current: running }, refusal: undefined });
+    expect(gated).toMatchObject({ phase: 'Maintenance', endpoint: 'main.team-a.svc:5000', garbageCollection: { current: running } });
+    expect(type(gated, 'Maintenance')).toMatchObject({ status: 'True', reason: 'GarbageCollecting' });
+
+    const lastRun = { startTime: running!.startTime, outcome: 'Failed' as const, message: 'no door answered' };
+    const failed = storedWithCollection(gated, { enabled: true, state: { lastRun }, refusal: undefined });
+    expect(failed.phase).toBe('Degraded');
+    expect(type(failed, 'Degraded')).toMatchObject({ status: 'True', reason: 'GarbageCollectionFailed', message: expect.stringContaining('no door answered') });
+    expect(type(failed, 'Maintenance')).toMatchObject({ status: 'False' });
+    expect(failed.garbageCollection?.current).toBeUndefined();
+
+    const succeeded = storedWithCollection(failed, {
+      enabled: true,
+      state: { lastRun: { ...lastRun, startTime: '2026-12-02T04:00:00.000Z', outcome: 'Succeeded' } },
+      refusal: undefined,
+    });
+    expect(succeeded.phase).toBe('Ready');
+    expect(type(succeeded, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(type(succeeded, 'Ready')).toEqual(ready.conditions[0]);
   });
 });
 
