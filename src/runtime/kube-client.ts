@@ -50,7 +50,8 @@ export class KubeClient {
    */
   async requestText(path: string, options: Omit<RequestOptions, 'body' | 'contentType'> = {}): Promise<string> {
     const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? this.requestTimeoutMs), ...(options.signal ? [options.signal] : [])]);
-    const response = await this.send(HttpMethod.GET, path, { ...options, signal, accept: 'text/plain' });
+    // The apiserver refuses `Accept: text/plain` (406) yet answers a log as text: ask for anything.
+    const response = await this.send(HttpMethod.GET, path, { ...options, signal, accept: '*/*' });
     const text = await response.body.text();
     if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
       throw new KubeApiError(HttpMethod.GET, path, response.httpStatusCode, parseStatus(text));

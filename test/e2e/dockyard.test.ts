@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localImageNames } from '../cluster/images/local-images.ts';
 import { allowPlainHttpPulls } from '../cluster/real-node/node-config.ts';
 import { eventually } from '../support/eventually.ts';
-import { buildImage } from '../registry/images.ts';
+import { buildImage, buildLayer } from '../registry/images.ts';
 import { RegistryPusher } from '../registry/push.ts';
 import { tokenService } from '../../src/registry-auth/pod-contract.ts';
 import { e2eKubeConfig, e2eUnavailable, helm, kubectl, portForward, run } from './cluster.ts';
@@ -301,6 +301,99 @@ describe.skipIf(e2eUnavailable !== undefined)(`Dockyard on a real node${e2eUnava
       await kubectl(['delete', 'namespace', 'team-a', '--wait=false', '--ignore-not-found']);
     }
   }, 330_000);
+
+  it('collects garbage on the registry volume while pulls go on: pushes refused during the gate, the deleted image gone, the other whole', async () => {
+    const secretField = async (name: string, key: string) =>
+      Buffer.from((await core().readNamespacedSecret({ name, namespace: team })).data?.[key] ?? '', 'base64').toString();
+    const forward = await portForward(team, 'main-registry', 5000);
+    const base = `http://127.0.0.1:${forward.localPort}`;
+    const tokenFor = async (secret: string, actions: string) => {
+      const basic = Buffer.from(`${await secretField(secret, 'username')}:${await secretField(secret, 'password')}`).toString('base64');
+      const query = new URLSearchParams({ service: tokenService(team, 'main'), scope: `repository:e2e/shared:${actions}` });
+      const answer = await fetch(`${base}/auth/token?${query}`, { headers: { authorization: `Basic ${basic}` } });
+      return ((await answer.json()) as { token: string }).token;
+    };
+    try {
+      // Two images sharing a layer; the second is deleted by digest with the maintainer identity.
+      const shared = buildLayer(4096);
+      const kept = buildImage({ sharedLayers: [shared], layerBytes: 4096 });
+      const dropped = buildImage({ sharedLayers: [shared], layerBytes: 4096 });
+      const pusher = new RegistryPusher(base, { authorization: `Bearer ${await tokenFor('main-push', 'push,pull')}` });
+      await pusher.pushManifest('e2e/shared', kept, 'kept');
+      await pusher.pushManifest('e2e/shared', dropped, 'dropped');
+      const maintainer = { authorization: `Bearer ${await tokenFor('main-registry-maintainer', 'pull,delete')}` };
+      const deleted = await fetch(`${base}/v2/e2e/shared/manifests/${dropped.digest}`, { method: 'DELETE', headers: maintainer });
+      expect(deleted.status).toBe(202);
+
+      await kubectl([
+        'patch',
+        'registry',
+        'main',
+        '-n',
+        team,
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({
+          metadata: { annotations: { 'dockyard.dev/collect-garbage-now': 'e2e' } },
+          spec: { garbageCollection: { schedule: '0 4 * * *', maxReadOnlyDuration: '5m' } },
+        }),
+      ]);
+      // While the collector runs (past Gating, every door holds the gate), a push is refused.
+      let refusal: { status: number; body: string } | undefined;
+      const status = await timed('garbage collection on the real node (gate, dry run, cross-check, collect, verify)', () =>
+        eventually(
+          async () => {
+            const object = (await custom().getNamespacedCustomObject({
+              group: 'dockyard.dev',
+              version: 'v1alpha1',
+              plural: 'registries',
+              namespace: team,
+              name: 'main',
+            })) as {
+              status?: RegistryStatus & { garbageCollection?: { current?: { phase: string }; lastRun?: Record<string, unknown> } };
+            };
+            const phase = object.status?.garbageCollection?.current?.phase;
+            if (refusal === undefined && (phase === 'DryRun' || phase === 'Collecting')) {
+              const attempt = await fetch(`${base}/v2/e2e/shared/blobs/uploads/`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${await tokenFor('main-push', 'push,pull')}` },
+              });
+              refusal = { status: attempt.status, body: await attempt.text() };
+            }
+            return object.status?.garbageCollection?.lastRun !== undefined && object.status;
+          },
+          { what: 'the garbage collection to end', timeoutMs: 300_000, intervalMs: 500 },
+        ),
+      );
+      process.stderr.write(`[e2e] garbage collection: ${JSON.stringify(status.garbageCollection?.lastRun)}\n`);
+      expect(status.garbageCollection?.lastRun).toMatchObject({ outcome: 'Succeeded' });
+      expect(status.garbageCollection?.lastRun?.['blobsDeleted']).toBeGreaterThan(0);
+      process.stderr.write(
+        `[e2e] push during the gate: ${refusal === undefined ? 'not attempted (the collector phases were not seen)' : `HTTP ${refusal.status}`}\n`,
+      );
+      if (refusal !== undefined) {
+        expect(refusal.status).toBe(403);
+        expect(refusal.body).toMatch(/maintenance|garbage collection/i);
+      }
+      const pull = { authorization: `Bearer ${await tokenFor('main-pull', 'pull')}` };
+      for (const blob of kept.blobs) {
+        const answer = await fetch(`${base}/v2/e2e/shared/blobs/${blob.digest}`, { headers: pull });
+        expect(answer.status, `blob ${blob.digest} of the kept image`).toBe(200);
+        expect(Buffer.from(await answer.arrayBuffer()).equals(blob.bytes)).toBe(true);
+      }
+      const onlyDropped = dropped.blobs.filter((blob) => !kept.blobs.some((candidate) => candidate.digest === blob.digest));
+      for (const blob of onlyDropped) {
+        const answer = await fetch(`${base}/v2/e2e/shared/blobs/${blob.digest}`, { method: 'HEAD', headers: pull });
+        expect(answer.status, `blob ${blob.digest} only the deleted image used`).toBe(404);
+      }
+      // Pushes are open again, a collected layer included.
+      const again = new RegistryPusher(base, { authorization: `Bearer ${await tokenFor('main-push', 'push,pull')}` });
+      await again.pushManifest('e2e/shared', dropped, 'pushed-again');
+    } finally {
+      forward.stop();
+    }
+  });
 
   it('uses the images the real node imported, never a pull from the internet', async () => {
     const { stdout } = await kubectl(['get', 'node', 'dockyard-real-node', '-o', 'jsonpath={.status.images[*].names}']);

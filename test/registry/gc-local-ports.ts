@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { RegistryStatus, type GarbageCollectionStatus } from '../../src/api/v1alpha1/registry.ts';
 import { collectorJobName, type CollectorPhase } from '../../src/controllers/common/registry-children.ts';
+import { eligibleBlobBytes } from '../../src/controllers/registry/garbage-collection/blob-sizes.ts';
 import { collectorJob } from '../../src/controllers/registry/garbage-collection/collector-job.ts';
 import { parseCollectorOutput } from '../../src/controllers/registry/garbage-collection/collector-output.ts';
 import { advanceCollection, type CollectionPorts, type MarkMemory } from '../../src/controllers/registry/garbage-collection/driver.ts';
@@ -82,6 +83,7 @@ export function localPorts(current: LocalCollectionRig, cluster: ClusterState, o
     },
     stopJobs: async () => undefined,
     mark: () => markThroughApi(current.client),
+    measureBlobs: (blobs, mark) => eligibleBlobBytes(current.client, blobs, mark),
     verify: (before) => verifyAfterCollection(current.client, before),
   };
 }

@@ -293,7 +293,10 @@ const GarbageCollectionRun = z.strictObject({
   message: z.string().max(1024).optional().describe('Why the run ended as it did.'),
   blobsDeleted: Count.optional().describe('Blobs the collector deleted.'),
   manifestsDeleted: Count.optional().describe('Untagged manifests the collector deleted (deleteUntagged).'),
-  bytesReclaimed: Count.optional().describe('Bytes of the deleted blobs, where the registry told their size.'),
+  bytesReclaimed: Count.optional().describe(
+    'Bytes of the blobs the collector deleted, as a lower bound: the sizes the registry reported before the collection for the layers and configs it deleted, summed. ' +
+      'The deleted manifests themselves (a few kB each), and a blob no remaining repository links, are not counted.',
+  ),
   writeGateSeconds: Count.optional().describe('How long pushes and deletes were refused.'),
 });
 
@@ -312,7 +315,9 @@ const GarbageCollectionInProgress = z.strictObject({
   tagCount: Count.optional().describe('Tags the cross-check found before the collection, each of which must resolve after it.'),
   blobsDeleted: Count.optional().describe('Blobs the collector deleted, once it has.'),
   manifestsDeleted: Count.optional().describe('Untagged manifests the collector deleted, once it has.'),
-  bytesReclaimed: Count.optional().describe('Bytes of the blobs the dry run found eligible, where the registry told their size.'),
+  bytesReclaimed: Count.optional().describe(
+    'Bytes of the blobs the dry run found eligible, as the registry reported their sizes (a lower bound, see lastRun).',
+  ),
 });
 
 const GarbageCollectionStatus = z.strictObject({

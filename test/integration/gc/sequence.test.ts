@@ -124,6 +124,11 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
     // New pushes went on before and after the gate; the collected bytes show net of them.
     const pushedBytes = pushes.reduce((sum, push) => sum + push.bytes, 0);
     expect(usedBefore + pushedBytes - usedAfter).toBeGreaterThanOrEqual(bytes);
+    // The sizes the registry reported for the eligible layers and configs: the collected images'
+    // own, less their manifests (which no repository serves as blobs any more).
+    const manifestBytes = fixture.deleted.bytes.length + fixture.untagged.bytes.length;
+    expect(lastRun.bytesReclaimed).toBeGreaterThanOrEqual(bytes - manifestBytes);
+    expect(lastRun.bytesReclaimed).toBeLessThanOrEqual(usedBefore + pushedBytes - usedAfter);
 
     expect(await pullCompletely(door, puller, 'apps/multi', fixture.index, 'v1')).toEqual([]);
     const again = { ...fixture.deleted };

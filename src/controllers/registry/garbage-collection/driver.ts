@@ -27,6 +27,8 @@ export interface CollectionPorts {
   /** Stops the run's Jobs (past the deadline, or after a failure). */
   stopJobs(run: string): Promise<void>;
   mark(): Promise<IndependentMark>;
+  /** The bytes the eligible blobs take, as far as the registry tells their sizes (a lower bound). */
+  measureBlobs?(blobs: readonly string[], mark: IndependentMark): Promise<number | undefined>;
   verify(before: IndependentMark): Promise<string[]>;
 }
 
@@ -75,7 +77,9 @@ export async function advanceCollection(ports: CollectionPorts, settings: Collec
   if (plan.step.kind === 'crossCheck') {
     const mark = await ports.mark();
     memory.set(plan.state.current!.run, mark);
-    plan = afterCrossCheck(plan.state, { referenced: crossCheck(plan.step.dryRun, mark), tagCount: mark.tags.size, bytesEligible: undefined });
+    const referenced = crossCheck(plan.step.dryRun, mark);
+    const bytesEligible = referenced.length === 0 ? await ports.measureBlobs?.(plan.step.dryRun.eligibleBlobs, mark) : undefined;
+    plan = afterCrossCheck(plan.state, { referenced, tagCount: mark.tags.size, bytesEligible });
   } else if (plan.step.kind === 'verify') {
     const run = plan.state.current!.run;
     const before = memory.get(run) ?? (await ports.mark());

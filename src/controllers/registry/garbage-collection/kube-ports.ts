@@ -20,6 +20,7 @@ import {
 import { serviceAddress } from '../../common/registry-endpoints.ts';
 import { components, registryIdentity } from '../builders/metadata.ts';
 import { resources, targets } from '../resources.ts';
+import { eligibleBlobBytes } from './blob-sizes.ts';
 import { collectorJob } from './collector-job.ts';
 import { CollectorOutputError, parseCollectorOutput } from './collector-output.ts';
 import { describeSilentDoors, readDoors, type DoorAddress, type DoorReading } from './door-reports.ts';
@@ -130,6 +131,7 @@ export function kubePorts(inputs: KubePortsInputs): KubePorts {
       }
     },
     mark: async () => markThroughApi(await registryClient()),
+    measureBlobs: async (blobs, mark) => eligibleBlobBytes(await registryClient(), blobs, mark),
     verify: async (before) => verifyAfterCollection(await registryClient(), before),
     close: async () => {
       await client?.close();
