@@ -36,6 +36,9 @@ export function collectorArgs(phase: CollectorPhase, deleteUntagged: boolean): s
   return ['garbage-collect', ...(phase === 'dry-run' ? ['--dry-run'] : []), ...(deleteUntagged ? ['--delete-untagged'] : []), paths.configFile];
 }
 
+/** How long a finished collector Job, its Pod and its log stay. */
+export const collectorJobTtlSeconds = 24 * 60 * 60;
+
 export function collectorJob(registry: Registry, inputs: CollectorJobInputs): ChildObject<V1Job> {
   const { name } = registryIdentity(registry);
   const metadata = childMetadata(registry, { name: collectorJobName(name, inputs.run, inputs.phase), component: components.garbageCollection });
@@ -49,6 +52,9 @@ export function collectorJob(registry: Registry, inputs: CollectorJobInputs): Ch
       // spend the maintenance window.
       backoffLimit: 0,
       activeDeadlineSeconds: Math.max(1, Math.floor(inputs.activeDeadlineSeconds)),
+      // The operator reads the report from the log seconds after the Job ends; a day leaves time
+      // to read it by hand the next morning, and keeps a daily schedule to a few Jobs.
+      ttlSecondsAfterFinished: collectorJobTtlSeconds,
       template: {
         metadata: { labels: { ...childLabels(registry, components.garbageCollection), ...runLabels } },
         spec: collectorPodSpec(registry, inputs),

@@ -29,7 +29,7 @@ describe('collectorJob', () => {
   });
 
   it('runs the registry image on the registry config and storage, on the node of a ReadWriteOnce claim, once', () => {
-    expect(job.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 1799 });
+    expect(job.spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 1799, ttlSecondsAfterFinished: 86_400 });
     expect(pod.nodeName).toBe('node-7');
     expect(pod.restartPolicy).toBe('Never');
     const container = pod.containers[0]!;
