@@ -9,13 +9,19 @@
 // The plain registries have no push records: Dockyard ranks by the image configs' `created`
 // times (the fill makes them follow the push order), which costs a config read per image that
 // the floor, told the push order, does not make; those reads are counted apart.
+// `dockyard-door` is Dockyard on a registry Dockyard runs (bench/support/retention-door.ts): the
+// same distribution behind the real door, every manifest pushed through it so that it holds push
+// records, and the run made with the maintainer identity through it, as the Job makes it.
+// `floor-door` is the floor through that door (token authentication), which shows what the door
+// itself costs; the issue's floor stays `floor`, direct to a plain registry.
 //   node bench/retention.ts
 //   DOCKYARD_BENCH_RETENTION_QUICK=1 (5 x 40), or _REPOSITORIES, _TAGS, _KEEP; _FLAVORS
-//   (distribution-3,distribution-2.8); _CONTENDERS (floor,dockyard,regbot,crane)
+//   (distribution-3,distribution-2.8); _CONTENDERS
+//   (floor,floor-created,floor-door,dockyard,dockyard-door,regbot,crane)
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
@@ -23,6 +29,7 @@ import { debianRegistryAvailable, LocalRegistry, type RegistryFlavor } from '../
 import { AccessLog, type RequestCounts } from './support/access-log.ts';
 import { runMeasured, type TreeRun } from './support/process-tree.ts';
 import { DockyardRetentionCluster } from './support/retention-dockyard.ts';
+import { type DoorTemplate, DoorRegistryUnderTest, fillThroughDoor } from './support/retention-door.ts';
 import { expectedSurvivors, repositoryName, type RetentionShape, writeRetentionStorage } from './support/retention-fill.ts';
 import { writePeerFiles } from './support/retention-peers.ts';
 import { formatRetentionTable, type ContenderResult } from './support/retention-table.ts';
@@ -35,7 +42,8 @@ const shape: RetentionShape = {
   keep: Number(env('KEEP') ?? 10),
 };
 const flavors = (env('FLAVORS') ?? 'distribution-3,distribution-2.8').split(',') as RegistryFlavor[];
-const contenders = (env('CONTENDERS') ?? 'floor,floor-created,dockyard,regbot,crane').split(',');
+const contenders = (env('CONTENDERS') ?? 'floor,floor-created,floor-door,dockyard,dockyard-door,regbot,crane').split(',');
+const doorContenders = new Set(['floor-door', 'dockyard-door']);
 /** Dockyard's registry client default (src/oci/transport.ts); every contender gets as much. */
 const concurrency = 8;
 const deletions = shape.repositories * (shape.tagsPerRepository - shape.keep);
@@ -54,13 +62,23 @@ const peersBuild = await run('bash', [new URL('../test/cluster/build-bench-binar
 if (peersBuild.stderr.trim()) process.stderr.write(peersBuild.stderr);
 const peerBinDir = peersBuild.stdout.trim().split('\n').at(-1)!;
 const scratch = await mkdtemp(join(tmpdir(), 'dockyard-bench-retention-'));
-const dockyard = contenders.includes('dockyard') ? await DockyardRetentionCluster.start(binDir, shape.keep, deletions) : undefined;
+const dockyard = contenders.some((contender) => contender.startsWith('dockyard'))
+  ? await DockyardRetentionCluster.start(binDir, shape.keep, deletions)
+  : undefined;
 const writing = performance.now();
 const template = await writeRetentionStorage(shape);
 progress(`${shape.repositories} x ${shape.tagsPerRepository} tags written in ${((performance.now() - writing) / 1000).toFixed(0)}s`);
+const blobsOnly = contenders.some((contender) => doorContenders.has(contender)) ? await writeRetentionStorage(shape, { blobsOnly: true }) : undefined;
+const load = () =>
+  loadavg()
+    .map((average) => average.toFixed(2))
+    .join(' ');
+
+/** What a contender's registry offers the bench: plain (LocalRegistry) or Dockyard-run (DoorRegistryUnderTest). */
+type ContenderRegistry = Pick<LocalRegistry, 'flavor' | 'logFile' | 'tags' | 'stop'>;
 
 /** Every repository must hold exactly the newest `keep` tags: a contender that deleted anything else fails the bench. */
-async function verify(registry: LocalRegistry, contender: string): Promise<void> {
+async function verify(registry: ContenderRegistry, contender: string): Promise<void> {
   const expected = expectedSurvivors(shape).join(',');
   for (let index = 0; index < shape.repositories; index++) {
     const remaining = (await registry.tags(repositoryName(index))).join(',');
@@ -68,7 +86,18 @@ async function verify(registry: LocalRegistry, contender: string): Promise<void>
   }
 }
 
-async function runContender(contender: string, registry: LocalRegistry): Promise<TreeRun> {
+async function runContender(contender: string, registry: LocalRegistry | DoorRegistryUnderTest): Promise<TreeRun> {
+  if (registry instanceof DoorRegistryUnderTest) {
+    if (contender === 'dockyard-door') return runMeasured(process.execPath, dockyard!.command(registry.url, results.length, registry.maintainerCredentialsDir));
+    const credentials = { DOCKYARD_BENCH_FLOOR_USERNAME: registry.maintainer.username, DOCKYARD_BENCH_FLOOR_PASSWORD: registry.maintainer.password };
+    return runMeasured(
+      process.execPath,
+      [floorScript, registry.url, String(shape.keep), String(concurrency), registry.flavor === 'distribution-3' ? 'tag' : 'digest'],
+      {
+        env: { ...process.env, ...credentials },
+      },
+    );
+  }
   const files = await writePeerFiles(scratch, registry.host, registry.flavor, shape.keep, concurrency);
   const path = `${peerBinDir}:${process.env['PATH']}`;
   switch (contender) {
@@ -100,30 +129,52 @@ try {
       console.log('distribution-2.8: Debian docker-registry missing (make tools); skipped');
       continue;
     }
+    let doorTemplate: DoorTemplate | undefined;
+    if (blobsOnly !== undefined) {
+      doorTemplate = await fillThroughDoor({ flavor, binDir, shape, blobsStorageDir: blobsOnly.storageDir, scratch });
+      progress(`${flavor}: ${shape.repositories * shape.tagsPerRepository} manifests pushed through the door in ${(doorTemplate.pushMs / 1000).toFixed(0)}s`);
+    }
     for (const contender of contenders) {
-      const registry = await LocalRegistry.start({
-        flavor,
-        binDir,
-        seedStorageFrom: template.storageDir,
-        extraConfig: { log: { level: 'warn', accesslog: { disabled: false } } },
-      });
+      const registry = doorContenders.has(contender)
+        ? await DoorRegistryUnderTest.start(doorTemplate!, binDir, scratch)
+        : await LocalRegistry.start({
+            flavor,
+            binDir,
+            seedStorageFrom: template.storageDir,
+            extraConfig: { log: { level: 'warn', accesslog: { disabled: false } } },
+          });
       try {
+        const loadBefore = load();
         const log = new AccessLog(registry.logFile);
         const mark = log.mark();
         const measured = await runContender(contender, registry);
         const requests: RequestCounts = log.since(mark);
         if (measured.exitCode !== 0)
           throw new Error(`${contender} on ${flavor} exited ${measured.exitCode}:\n${measured.stderr.slice(-3000)}${measured.stdout.slice(-2000)}`);
+        const doorPeakRssMiB = registry instanceof DoorRegistryUnderTest ? registry.doorPeakRssMiB() : undefined;
         await verify(registry, contender);
-        results.push({ flavor, contender, wallMs: measured.wallMs, peakRssMiB: measured.peakRssMiB, requests, deletions });
-        progress(`${flavor}: ${contender} ${(measured.wallMs / 1000).toFixed(1)}s, ${requests.total} requests (${JSON.stringify(requests)}), verified`);
+        results.push({
+          flavor,
+          contender,
+          wallMs: measured.wallMs,
+          peakRssMiB: measured.peakRssMiB,
+          requests,
+          deletions,
+          load: `${loadBefore} / ${load()}`,
+          doorPeakRssMiB,
+        });
+        progress(
+          `${flavor}: ${contender} ${(measured.wallMs / 1000).toFixed(1)}s, ${requests.total} requests (${JSON.stringify(requests)}), load ${loadBefore} -> ${load()}, verified`,
+        );
       } finally {
         await registry.stop();
       }
     }
+    await doorTemplate?.remove();
   }
 } finally {
   await template.remove();
+  await blobsOnly?.remove();
   await dockyard?.stop();
   await rm(scratch, { recursive: true, force: true });
 }

@@ -53,9 +53,10 @@ export class DockyardRetentionCluster {
   /**
    * The command line of the Job's container (the CronJob's runArgs) for the bundled CLI (dist/,
    * what the image runs): it also leaves its summary and report as ConfigMaps, owned by a Job
-   * that here exists only by name and uid. No credentials: the benchmark's registries are open.
+   * that here exists only by name and uid. Plain registries are open: no credentials; a
+   * Dockyard-run one gets the maintainer's, mounted as the Job mounts its Secret.
    */
-  command(registryUrl: string, run: number): string[] {
+  command(registryUrl: string, run: number, credentialsDir?: string): string[] {
     return [
       bundledDockyardMain(),
       'retention',
@@ -72,6 +73,7 @@ export class DockyardRetentionCluster {
       namespace,
       '--kubeconfig',
       this.plane.kubeconfigPath,
+      ...(credentialsDir !== undefined ? ['--credentials-dir', credentialsDir] : []),
     ];
   }
 

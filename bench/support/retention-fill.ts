@@ -52,6 +52,16 @@ function image(layer: Blob, diffId: string, repository: string, index: number): 
   return { config, manifest };
 }
 
+const benchLayerTar = tarWithOneFile('payload.txt', Buffer.from('dockyard retention benchmark\n'));
+const benchLayerBytes = gzipSync(benchLayerTar);
+const benchLayer: Blob = { digest: digestOf(benchLayerBytes), bytes: benchLayerBytes };
+
+/** The image of `repository`'s `index`-th tag: the same bytes (so the same digests) at every call. */
+export function retentionImage(repository: string, index: number): { config: Blob; manifest: Blob } {
+  const { config, manifest } = image(benchLayer, digestOf(benchLayerTar), repository, index);
+  return { config, manifest: { digest: digestOf(manifest), bytes: manifest } };
+}
+
 /**
  * Writes the benchmark's repositories straight into a filesystem storage directory, in the layout
  * distribution 2.8 and 3.x share (blobs/sha256/<2>/<hex>/data; per repository, _layers and
@@ -60,8 +70,14 @@ function image(layer: Blob, diffId: string, repository: string, index: number): 
  * contender's registry starts from a copy (LocalRegistry's seedStorageFrom), so all meet
  * identical content; every contender then reads it through the API, and the survivors are
  * verified through the API, so a layout the registry did not accept would fail the bench.
+ * `blobsOnly` writes the layer and configs, linked into each repository, and no manifest or tag:
+ * what a registry holds once a client uploaded every blob, so that pushing the manifests (through
+ * Dockyard's door, which records each push) is all that is left to do.
  */
-export async function writeRetentionStorage(shape: RetentionShape): Promise<{ storageDir: string; remove: () => Promise<void> }> {
+export async function writeRetentionStorage(
+  shape: RetentionShape,
+  options: { blobsOnly?: boolean } = {},
+): Promise<{ storageDir: string; remove: () => Promise<void> }> {
   const storageDir = await mkdtemp(join(tmpdir(), 'dockyard-bench-retention-storage-'));
   const root = join(storageDir, 'docker/registry/v2');
   const writeBlob = async (blob: Blob) => {
@@ -74,23 +90,21 @@ export async function writeRetentionStorage(shape: RetentionShape): Promise<{ st
     await mkdir(join(root, path), { recursive: true });
     await writeFile(join(root, path, 'link'), digest);
   };
-  const tar = tarWithOneFile('payload.txt', Buffer.from('dockyard retention benchmark\n'));
-  const layer = { digest: digestOf(gzipSync(tar)), bytes: gzipSync(tar) };
-  await writeBlob(layer);
+  await writeBlob(benchLayer);
   const repositories = Array.from({ length: shape.repositories }, (_, index) => repositoryName(index));
   await mapLimited(repositories, 8, async (repository) => {
     const base = join('repositories', repository);
     const hexOf = (digest: string) => digest.slice('sha256:'.length);
-    await writeLink(join(base, '_layers/sha256', hexOf(layer.digest)), layer.digest);
+    await writeLink(join(base, '_layers/sha256', hexOf(benchLayer.digest)), benchLayer.digest);
     for (let index = 0; index < shape.tagsPerRepository; index++) {
-      const { config, manifest } = image(layer, digestOf(tar), repository, index);
-      const digest = digestOf(manifest);
+      const { config, manifest } = retentionImage(repository, index);
       await writeBlob(config);
-      await writeBlob({ digest, bytes: manifest });
       await writeLink(join(base, '_layers/sha256', hexOf(config.digest)), config.digest);
-      await writeLink(join(base, '_manifests/revisions/sha256', hexOf(digest)), digest);
-      await writeLink(join(base, '_manifests/tags', tagName(index), 'current'), digest);
-      await writeLink(join(base, '_manifests/tags', tagName(index), 'index/sha256', hexOf(digest)), digest);
+      if (options.blobsOnly === true) continue;
+      await writeBlob(manifest);
+      await writeLink(join(base, '_manifests/revisions/sha256', hexOf(manifest.digest)), manifest.digest);
+      await writeLink(join(base, '_manifests/tags', tagName(index), 'current'), manifest.digest);
+      await writeLink(join(base, '_manifests/tags', tagName(index), 'index/sha256', hexOf(manifest.digest)), manifest.digest);
     }
   });
   return { storageDir, remove: () => rm(storageDir, { recursive: true, force: true }) };

@@ -8,6 +8,9 @@
 // With `created` it ranks as anything must on a registry without push records: by the image
 // config's `created` time, so each tag's manifest is read (GET, for the config's digest) instead
 // of HEADed, and each image's config is read once.
+// Behind Dockyard's door (token authentication), DOCKYARD_BENCH_FLOOR_USERNAME and _PASSWORD in
+// its environment are the maintainer's: the first request's 401 names the token service, and from
+// then on each repository's requests carry one token for pull and delete (fetched again on a 401).
 //   node bench/support/retention-floor.ts URL KEEP CONCURRENCY tag|digest [order|created]
 import { Agent, request } from 'undici';
 
@@ -24,13 +27,53 @@ const accept = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+const username = process.env['DOCKYARD_BENCH_FLOOR_USERNAME'];
+const basic =
+  username === undefined ? undefined : `Basic ${Buffer.from(`${username}:${process.env['DOCKYARD_BENCH_FLOOR_PASSWORD'] ?? ''}`).toString('base64')}`;
+let tokenService: { realm: string; service: string } | undefined;
+const tokens = new Map<string, Promise<string>>();
+
+/** The token scope a request needs: the catalog's, or its repository's for pull and delete. */
+function scopeOf(path: string): string {
+  const repository = /^\/v2\/(.+?)\/(?:manifests|blobs|tags)\//.exec(path)?.[1];
+  return repository === undefined ? 'registry:catalog:*' : `repository:${repository}:pull,delete`;
+}
+
+function token(scope: string, fresh: boolean): Promise<string> {
+  let pending = fresh ? undefined : tokens.get(scope);
+  if (pending === undefined) {
+    const address = new URL(tokenService!.realm);
+    address.searchParams.set('service', tokenService!.service);
+    address.searchParams.set('scope', scope);
+    pending = request(address, { headers: { authorization: basic! }, dispatcher }).then(async (answer) => {
+      const body = await answer.body.text();
+      if (answer.statusCode !== 200) throw new Error(`token for ${scope}: HTTP ${answer.statusCode}`);
+      return (JSON.parse(body) as { token: string }).token;
+    });
+    tokens.set(scope, pending);
+  }
+  return pending;
+}
+
 async function send(method: 'GET' | 'HEAD' | 'DELETE', path: string, headers: Record<string, string> = {}) {
-  const response = await request(new URL(path, url), { method, headers, dispatcher });
+  let response = await request(new URL(path, url), { method, headers: await authorized(path, headers, false), dispatcher });
+  if (response.statusCode === 401 && basic !== undefined) {
+    await response.body.dump();
+    const challenge = String(response.headers['www-authenticate'] ?? '');
+    const known = tokenService !== undefined;
+    tokenService = { realm: /realm="([^"]+)"/.exec(challenge)?.[1] ?? '', service: /service="([^"]+)"/.exec(challenge)?.[1] ?? '' };
+    response = await request(new URL(path, url), { method, headers: await authorized(path, headers, known), dispatcher });
+  }
   let body = '';
   if (method === 'HEAD') await response.body.dump();
   else body = await response.body.text();
   if (response.statusCode >= 300) throw new Error(`${method} ${path}: HTTP ${response.statusCode} ${body.slice(0, 200)}`);
   return { headers: response.headers, body };
+}
+
+async function authorized(path: string, headers: Record<string, string>, fresh: boolean): Promise<Record<string, string>> {
+  if (tokenService === undefined) return headers;
+  return { ...headers, authorization: `Bearer ${await token(scopeOf(path), fresh)}` };
 }
 
 /** Every page of a list, following the Link header (distribution's `<...>; rel="next"`). */

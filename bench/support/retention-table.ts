@@ -9,6 +9,10 @@ export interface ContenderResult {
   requests: RequestCounts;
   /** Manifests the run had to delete (the same for every contender). */
   deletions: number;
+  /** The 1, 5 and 15 minute load averages before / after the run (the cores are shared). */
+  load?: string;
+  /** On a Dockyard-run registry: the door's peak resident memory (a server of the registry, not of the contender). */
+  doorPeakRssMiB?: number | undefined;
 }
 
 const short: Record<RequestCategory, string> = {
@@ -39,6 +43,9 @@ function breakdown(requests: RequestCounts): string {
  * issue's targets. "config" is an image config read, what ranks by push time on a registry
  * without push records: `floor` is told the push order and reads none, `floor-created` reads
  * them as Dockyard (and regbot) must here, so it is the like-for-like floor for these registries.
+ * `dockyard-door` (on a registry Dockyard runs, with push records) is held to the issue's floor,
+ * `floor`, direct to a plain registry; `floor-door`, the floor through the door, shows how much
+ * of the difference is the door's.
  */
 export function formatRetentionTable(results: readonly ContenderResult[], shape: RetentionShape, concurrency: number): string {
   const lines = [
@@ -55,6 +62,7 @@ export function formatRetentionTable(results: readonly ContenderResult[], shape:
     'x floor',
     'x floor-created',
     'peak RSS',
+    'load 1/5/15 before / after',
     'requests by kind',
   ];
   const rows: string[][] = [];
@@ -75,30 +83,34 @@ export function formatRetentionTable(results: readonly ContenderResult[], shape:
         (result.requests.total / result.deletions).toFixed(2),
         ratio(result.requests.total, floor?.requests.total),
         ratio(result.requests.total, floorCreated?.requests.total),
-        `${result.peakRssMiB.toFixed(0)} MiB`,
+        `${result.peakRssMiB.toFixed(0)} MiB${result.doorPeakRssMiB !== undefined ? ` (door ${result.doorPeakRssMiB.toFixed(0)} MiB)` : ''}`,
+        result.load ?? '-',
         breakdown(result.requests),
       ]);
     }
-    const dockyard = ofFlavor.find((result) => result.contender === 'dockyard');
-    if (dockyard === undefined) continue;
-    const peers = ofFlavor.filter((result) => !['dockyard', 'floor', 'floor-created'].includes(result.contender));
-    const slowerThan = peers.filter((peer) => peer.wallMs <= dockyard.wallMs).map((peer) => peer.contender);
-    const against = (name: string, base: ContenderResult | undefined) => {
-      if (base === undefined) return;
-      const time = dockyard.wallMs / base.wallMs;
-      const requests = dockyard.requests.total / base.requests.total;
-      verdicts.push(
-        `${flavor}: Dockyard vs ${name}: time ${time.toFixed(2)}x (target <= 1.2: ${time <= 1.2 ? 'met' : 'MISSED'}), ` +
-          `requests ${requests.toFixed(2)}x (target <= 1.05: ${requests <= 1.05 ? 'met' : 'MISSED'})`,
-      );
-    };
-    against('floor-created', floorCreated);
-    against('floor', floor);
-    if (floor !== undefined) {
-      const withoutConfig = (dockyard.requests.total - (dockyard.requests['blob GET'] ?? 0)) / floor.requests.total;
-      verdicts.push(`${flavor}: Dockyard vs floor without its ${dockyard.requests['blob GET'] ?? 0} config reads: requests ${withoutConfig.toFixed(2)}x`);
+    const peers = ofFlavor.filter((result) => !result.contender.startsWith('dockyard') && !result.contender.startsWith('floor'));
+    for (const dockyard of ofFlavor.filter((result) => result.contender.startsWith('dockyard'))) {
+      const against = (base: ContenderResult | undefined) => {
+        if (base === undefined) return;
+        const time = dockyard.wallMs / base.wallMs;
+        const requests = dockyard.requests.total / base.requests.total;
+        verdicts.push(
+          `${flavor}: ${dockyard.contender} vs ${base.contender}: time ${time.toFixed(2)}x (target <= 1.2: ${time <= 1.2 ? 'met' : 'MISSED'}), ` +
+            `requests ${requests.toFixed(2)}x (target <= 1.05: ${requests <= 1.05 ? 'met' : 'MISSED'})`,
+        );
+      };
+      if (dockyard.contender === 'dockyard') against(floorCreated);
+      against(floor);
+      if (dockyard.contender === 'dockyard-door') against(ofFlavor.find((result) => result.contender === 'floor-door'));
+      const configReads = dockyard.requests['blob GET'] ?? 0;
+      if (floor !== undefined && configReads > 0) {
+        const withoutConfig = (dockyard.requests.total - configReads) / floor.requests.total;
+        verdicts.push(`${flavor}: ${dockyard.contender} vs floor without its ${configReads} config reads: requests ${withoutConfig.toFixed(2)}x`);
+      }
+      const slowerThan = peers.filter((peer) => peer.wallMs <= dockyard.wallMs).map((peer) => peer.contender);
+      if (peers.length > 0)
+        verdicts.push(`${flavor}: ${dockyard.contender} faster than every peer: ${slowerThan.length === 0 ? 'yes' : `NO (${slowerThan.join(', ')})`}`);
     }
-    if (peers.length > 0) verdicts.push(`${flavor}: Dockyard faster than every peer: ${slowerThan.length === 0 ? 'yes' : `NO (${slowerThan.join(', ')})`}`);
   }
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const format = (row: string[]) =>

@@ -38,6 +38,10 @@ export interface DockyardRegistryOptions {
    * replicas of one Registry (same http.secret, same token signing key).
    */
   sharedAuthSecret?: Record<string, string>;
+  /** A filled storage directory to start from (a copy of it), as LocalRegistry's seedStorageFrom. */
+  seedStorageFrom?: string;
+  /** Set over the rendered env, as a variable added to the registry container would be (benchmarks quiet its log with REGISTRY_LOG_LEVEL). */
+  extraEnv?: Record<string, string>;
 }
 
 export interface RunningAuthServer {
@@ -98,7 +102,8 @@ export class DockyardRegistry {
     const registry = await LocalRegistry.start({
       flavor: options.flavor,
       binDir: options.binDir,
-      env,
+      env: { ...env, ...options.extraEnv },
+      ...(options.seedStorageFrom !== undefined ? { seedStorageFrom: options.seedStorageFrom } : {}),
       config: ({ port, storageDirectory }) =>
         renderRegistryConfig(spec, { namespace, name, local: { httpAddress: `127.0.0.1:${port}`, storageDirectory, tokenCertificateFile } }),
     });
