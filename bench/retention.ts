@@ -122,6 +122,22 @@ async function runContender(contender: string, registry: LocalRegistry | DoorReg
   }
 }
 
+/**
+ * The requests a contender sent that the door answers itself, as the contender counted them: the
+ * floor's token requests (its output line), Dockyard's token and push-record requests (its last
+ * log line's request counts).
+ */
+function doorOnlyRequestsOf(contender: string, stdout: string): number {
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  if (contender === 'floor-door') return Number(lines.at(-1)?.['tokenRequests']);
+  const requests = lines.find((line) => line['msg'] === 'retention run ended')?.['requests'] as Record<string, number> | undefined;
+  return (requests?.['token'] ?? Number.NaN) + (requests?.['listing'] ?? Number.NaN);
+}
+
 const results: ContenderResult[] = [];
 try {
   for (const flavor of flavors) {
@@ -152,6 +168,7 @@ try {
         if (measured.exitCode !== 0)
           throw new Error(`${contender} on ${flavor} exited ${measured.exitCode}:\n${measured.stderr.slice(-3000)}${measured.stdout.slice(-2000)}`);
         const doorPeakRssMiB = registry instanceof DoorRegistryUnderTest ? registry.doorPeakRssMiB() : undefined;
+        const doorOnlyRequests = registry instanceof DoorRegistryUnderTest ? doorOnlyRequestsOf(contender, measured.stdout) : undefined;
         await verify(registry, contender);
         results.push({
           flavor,
@@ -162,9 +179,10 @@ try {
           deletions,
           load: `${loadBefore} / ${load()}`,
           doorPeakRssMiB,
+          doorOnlyRequests,
         });
         progress(
-          `${flavor}: ${contender} ${(measured.wallMs / 1000).toFixed(1)}s, ${requests.total} requests (${JSON.stringify(requests)}), load ${loadBefore} -> ${load()}, verified`,
+          `${flavor}: ${contender} ${(measured.wallMs / 1000).toFixed(1)}s, ${requests.total} requests (${JSON.stringify(requests)}${doorOnlyRequests !== undefined ? `, ${doorOnlyRequests} answered by the door` : ''}), load ${loadBefore} -> ${load()}, verified`,
         );
       } finally {
         await registry.stop();

@@ -32,6 +32,7 @@ const basic =
   username === undefined ? undefined : `Basic ${Buffer.from(`${username}:${process.env['DOCKYARD_BENCH_FLOOR_PASSWORD'] ?? ''}`).toString('base64')}`;
 let tokenService: { realm: string; service: string } | undefined;
 const tokens = new Map<string, Promise<string>>();
+let tokenRequests = 0;
 
 /** The token scope a request needs: the catalog's, or its repository's for pull and delete. */
 function scopeOf(path: string): string {
@@ -45,6 +46,7 @@ function token(scope: string, fresh: boolean): Promise<string> {
     const address = new URL(tokenService!.realm);
     address.searchParams.set('service', tokenService!.service);
     address.searchParams.set('scope', scope);
+    tokenRequests += 1;
     pending = request(address, { headers: { authorization: basic! }, dispatcher }).then(async (answer) => {
       const body = await answer.body.text();
       if (answer.statusCode !== 200) throw new Error(`token for ${scope}: HTTP ${answer.statusCode}`);
@@ -124,4 +126,4 @@ async function cleanRepository(repository: string): Promise<number> {
 const repositories = await allPages('/v2/_catalog?n=1000', 'repositories');
 const deleted = await Promise.all(repositories.map(cleanRepository));
 await dispatcher.close();
-process.stdout.write(`${JSON.stringify({ repositories: repositories.length, deleted: deleted.reduce((a, b) => a + b, 0) })}\n`);
+process.stdout.write(`${JSON.stringify({ repositories: repositories.length, deleted: deleted.reduce((a, b) => a + b, 0), tokenRequests })}\n`);

@@ -13,6 +13,8 @@ export interface ContenderResult {
   load?: string;
   /** On a Dockyard-run registry: the door's peak resident memory (a server of the registry, not of the contender). */
   doorPeakRssMiB?: number | undefined;
+  /** On a Dockyard-run registry: requests the door answered itself (tokens, push records), which never reach the registry. */
+  doorOnlyRequests?: number | undefined;
 }
 
 const short: Record<RequestCategory, string> = {
@@ -45,7 +47,9 @@ function breakdown(requests: RequestCounts): string {
  * them as Dockyard (and regbot) must here, so it is the like-for-like floor for these registries.
  * `dockyard-door` (on a registry Dockyard runs, with push records) is held to the issue's floor,
  * `floor`, direct to a plain registry; `floor-door`, the floor through the door, shows how much
- * of the difference is the door's.
+ * of the difference is the door's. Requests are counted at distribution for every contender;
+ * "+ door only" are those the door answers itself (token and push-record requests), as the
+ * contender counted them.
  */
 export function formatRetentionTable(results: readonly ContenderResult[], shape: RetentionShape, concurrency: number): string {
   const lines = [
@@ -58,6 +62,7 @@ export function formatRetentionTable(results: readonly ContenderResult[], shape:
     'x floor',
     'x floor-created',
     'requests',
+    '+ door only',
     'per delete',
     'x floor',
     'x floor-created',
@@ -80,6 +85,7 @@ export function formatRetentionTable(results: readonly ContenderResult[], shape:
         ratio(result.wallMs, floor?.wallMs),
         ratio(result.wallMs, floorCreated?.wallMs),
         String(result.requests.total),
+        result.doorOnlyRequests === undefined ? '-' : String(result.doorOnlyRequests),
         (result.requests.total / result.deletions).toFixed(2),
         ratio(result.requests.total, floor?.requests.total),
         ratio(result.requests.total, floorCreated?.requests.total),
