@@ -27,6 +27,7 @@ import { promisify } from 'node:util';
 import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
 import { debianRegistryAvailable, LocalRegistry, type RegistryFlavor } from '../test/registry/local-registry.ts';
 import { AccessLog, type RequestCounts } from './support/access-log.ts';
+import { cpuSecondsOf, endedChildrenCpuSeconds } from './support/cpu-time.ts';
 import { runMeasured, type TreeRun } from './support/process-tree.ts';
 import { DockyardRetentionCluster } from './support/retention-dockyard.ts';
 import { type DoorTemplate, DoorRegistryUnderTest, fillThroughDoor } from './support/retention-door.ts';
@@ -135,7 +136,7 @@ function doorOnlyRequestsOf(contender: string, stdout: string): number {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
   if (contender === 'floor-door') return Number(lines.at(-1)?.['tokenRequests']);
   const requests = lines.find((line) => line['msg'] === 'retention run ended')?.['requests'] as Record<string, number> | undefined;
-  return (requests?.['token'] ?? Number.NaN) + (requests?.['listing'] ?? Number.NaN);
+  return (requests?.['tokenRequests'] ?? Number.NaN) + (requests?.['listing'] ?? Number.NaN);
 }
 
 const results: ContenderResult[] = [];
@@ -163,7 +164,15 @@ try {
         const loadBefore = load();
         const log = new AccessLog(registry.logFile);
         const mark = log.mark();
+        const registryPid = registry instanceof DoorRegistryUnderTest ? registry.dockyard.registry.pid : registry.pid;
+        const doorPid = registry instanceof DoorRegistryUnderTest ? registry.door.process.pid : undefined;
+        const cpuBefore = { contender: endedChildrenCpuSeconds(), registry: cpuSecondsOf(registryPid), door: cpuSecondsOf(doorPid) };
         const measured = await runContender(contender, registry);
+        const cpuSeconds = {
+          contender: endedChildrenCpuSeconds() - cpuBefore.contender,
+          registry: cpuSecondsOf(registryPid) - cpuBefore.registry,
+          ...(doorPid !== undefined ? { door: cpuSecondsOf(doorPid) - cpuBefore.door } : {}),
+        };
         const requests: RequestCounts = log.since(mark);
         if (measured.exitCode !== 0)
           throw new Error(`${contender} on ${flavor} exited ${measured.exitCode}:\n${measured.stderr.slice(-3000)}${measured.stdout.slice(-2000)}`);
@@ -180,9 +189,10 @@ try {
           load: `${loadBefore} / ${load()}`,
           doorPeakRssMiB,
           doorOnlyRequests,
+          cpuSeconds,
         });
         progress(
-          `${flavor}: ${contender} ${(measured.wallMs / 1000).toFixed(1)}s, ${requests.total} requests (${JSON.stringify(requests)}${doorOnlyRequests !== undefined ? `, ${doorOnlyRequests} answered by the door` : ''}), load ${loadBefore} -> ${load()}, verified`,
+          `${flavor}: ${contender} ${(measured.wallMs / 1000).toFixed(1)}s, ${requests.total} requests (${JSON.stringify(requests)}${doorOnlyRequests !== undefined ? `, ${doorOnlyRequests} answered by the door` : ''}), CPU ${JSON.stringify(cpuSeconds)}, load ${loadBefore} -> ${load()}, verified`,
         );
       } finally {
         await registry.stop();

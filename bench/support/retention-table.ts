@@ -15,6 +15,8 @@ export interface ContenderResult {
   doorPeakRssMiB?: number | undefined;
   /** On a Dockyard-run registry: requests the door answered itself (tokens, push records), which never reach the registry. */
   doorOnlyRequests?: number | undefined;
+  /** CPU seconds the run cost the contender's process tree, distribution and (on a Dockyard-run registry) the door. */
+  cpuSeconds?: { contender: number; registry: number; door?: number };
 }
 
 const short: Record<RequestCategory, string> = {
@@ -49,7 +51,8 @@ function breakdown(requests: RequestCounts): string {
  * `floor`, direct to a plain registry; `floor-door`, the floor through the door, shows how much
  * of the difference is the door's. Requests are counted at distribution for every contender;
  * "+ door only" are those the door answers itself (token and push-record requests), as the
- * contender counted them.
+ * contender counted them. CPU seconds, unlike wall time, hardly change with what else shares the
+ * cores: on a loaded machine they say more about the cost than the wall times do.
  */
 export function formatRetentionTable(results: readonly ContenderResult[], shape: RetentionShape, concurrency: number): string {
   const lines = [
@@ -66,6 +69,7 @@ export function formatRetentionTable(results: readonly ContenderResult[], shape:
     'per delete',
     'x floor',
     'x floor-created',
+    'CPU s: contender / registry / door',
     'peak RSS',
     'load 1/5/15 before / after',
     'requests by kind',
@@ -89,6 +93,11 @@ export function formatRetentionTable(results: readonly ContenderResult[], shape:
         (result.requests.total / result.deletions).toFixed(2),
         ratio(result.requests.total, floor?.requests.total),
         ratio(result.requests.total, floorCreated?.requests.total),
+        result.cpuSeconds === undefined
+          ? '-'
+          : [result.cpuSeconds.contender, result.cpuSeconds.registry, result.cpuSeconds.door]
+              .map((seconds) => (seconds === undefined ? '-' : seconds.toFixed(1)))
+              .join(' / '),
         `${result.peakRssMiB.toFixed(0)} MiB${result.doorPeakRssMiB !== undefined ? ` (door ${result.doorPeakRssMiB.toFixed(0)} MiB)` : ''}`,
         result.load ?? '-',
         breakdown(result.requests),

@@ -214,8 +214,10 @@ async function runCommand(args: string[]): Promise<number> {
     });
     if (values['report-file'] !== undefined && report !== undefined) await writeFile(values['report-file'], JSON.stringify(report));
     // The last log line carries the summary, for people and scripts reading the Job's log, and
-    // the requests sent by kind (tokens and push records included), for sizing a registry's load.
-    log.info({ ...summary, requests: registry.requestCounts() }, 'retention run ended');
+    // the requests sent by kind (token and push-record requests included), for sizing a registry's
+    // load; "tokenRequests", as the logger redacts every field named token.
+    const { token: tokenRequests, ...sent } = registry.requestCounts();
+    log.info({ ...summary, requests: { ...sent, tokenRequests } }, 'retention run ended');
     const line = JSON.stringify(summary);
     const terminationLog = values['termination-log'] ?? (existsSync('/dev/termination-log') ? '/dev/termination-log' : undefined);
     // The Pod's termination message (4 KiB at most) is how the operator learns the outcome without reading logs.
