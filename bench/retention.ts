@@ -17,10 +17,11 @@
 //   node bench/retention.ts
 //   DOCKYARD_BENCH_RETENTION_QUICK=1 (5 x 40), or _REPOSITORIES, _TAGS, _KEEP; _FLAVORS
 //   (distribution-3,distribution-2.8); _CONTENDERS
-//   (floor,floor-created,floor-door,dockyard,dockyard-door,regbot,crane)
+//   (floor,floor-created,floor-door,dockyard,dockyard-door,regbot,crane); _LOGS=DIR keeps each
+//   contender's output there (Dockyard's log lines time its phases)
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -174,6 +175,8 @@ try {
           ...(doorPid !== undefined ? { door: cpuSecondsOf(doorPid) - cpuBefore.door } : {}),
         };
         const requests: RequestCounts = log.since(mark);
+        const logs = env('LOGS');
+        if (logs !== undefined) await writeFile(join(logs, `${flavor}-${contender}.log`), `${measured.stdout}\n${measured.stderr}`);
         if (measured.exitCode !== 0)
           throw new Error(`${contender} on ${flavor} exited ${measured.exitCode}:\n${measured.stderr.slice(-3000)}${measured.stdout.slice(-2000)}`);
         const doorPeakRssMiB = registry instanceof DoorRegistryUnderTest ? registry.doorPeakRssMiB() : undefined;
