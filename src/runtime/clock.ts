@@ -13,10 +13,15 @@ export interface Timer {
   cancel(): void;
 }
 
+/** The longest delay setTimeout honours: 2^31 - 1 ms. */
+export const maxTimerDelayMs = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(callback, delayMs) {
-    const handle = setTimeout(callback, Math.max(0, delayMs));
+    // Past this, setTimeout fires at once (TimeoutOverflowWarning): a requeue for a schedule a
+    // month away would become a hot loop. Firing after ~24.8 days instead only means one early look.
+    const handle = setTimeout(callback, Math.min(maxTimerDelayMs, Math.max(0, delayMs)));
     return { cancel: () => clearTimeout(handle) };
   },
 };
