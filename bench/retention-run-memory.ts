@@ -55,8 +55,8 @@ if (process.env['RETENTION_RUN_MEMORY_CHILD'] === '1') {
     return JSON.parse(output) as { tags: number; parts: number; maxRssMiB: number };
   };
   const free = measure([]);
-  // In a container Node sizes its heap from the cgroup limit; this machine has none, so the bench
-  // caps old space at three quarters of the Job's limit, leaving the rest for code and buffers.
+  // In the image, NODE_OPTIONS caps the heap at three quarters of the container's limit (see the
+  // Dockerfile); this machine sets no limit, so the bench gives the same cap by hand.
   const bounded = measure([`--max-old-space-size=${Math.floor(limitMiB * 0.75)}`]);
   console.log(
     `retention run at ${free.tags} tags: peak RSS ${free.maxRssMiB.toFixed(0)} MiB with no heap limit, ${bounded.maxRssMiB.toFixed(0)} MiB with old space capped at 75% of ${limitMiB} MiB ` +

@@ -143,8 +143,12 @@ async function dockyardImage(sources: Required<LocalImageSources>): Promise<Imag
     cmd: ['operator'],
     workingDir: '/app',
     user: '65532:65532',
+    env: dockyardImageEnv,
   };
 }
+
+/** The Dockerfile's ENV lines (a unit test holds them equal), with the PATH node:24 images set. */
+export const dockyardImageEnv = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'NODE_OPTIONS=--max-old-space-size-percentage=75'];
 
 export interface BuiltImage {
   name: string;
