@@ -5,16 +5,13 @@
 // Dockyard's own mark and verification are timed apart, and set against the floor: the blob
 // HEADs per second this machine's registry serves (the verification is mostly blob HEADs).
 //   node bench/gc.ts [blob counts, default 1000,10000]    (quick: node bench/gc.ts 1000)
-import { RegistrySpec } from '../src/api/v1alpha1/registry.ts';
 import { MarkMemory } from '../src/controllers/registry/garbage-collection/driver.ts';
-import { RegistryClient } from '../src/oci/client.ts';
-import { planCredentials } from '../src/registry-auth/credential-plan.ts';
 import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
-import { DockyardRegistry } from '../test/registry/dockyard-registry.ts';
-import { ClusterState, drive, localPorts } from '../test/registry/gc-local-ports.ts';
+import { ClusterState, drive, localPorts, startCollectionRig } from '../test/registry/gc-local-ports.ts';
 import { buildImage } from '../test/registry/images.ts';
 import { RegistryPusher } from '../test/registry/push.ts';
 import { TokenAuthClient } from '../test/registry/token-auth.ts';
+import type { RegistryClient } from '../src/oci/client.ts';
 import { mapLimited } from '../src/runtime/map-limited.ts';
 import { Agent, request } from 'undici';
 import { bearerChallenge, tokenUrl } from '../src/oci/challenge.ts';
@@ -27,19 +24,10 @@ const spec = { storage: { persistentVolumeClaim: { size: '10Gi' } }, garbageColl
 const blobsPerImage = 4;
 
 for (const blobs of blobCounts) {
-  const plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
-  const dockyard = await DockyardRegistry.start({
-    flavor: 'distribution-3',
-    binDir,
-    spec: RegistrySpec.parse(spec),
-    namespace: 'bench',
-    name: 'gc',
-    credentials: plan,
-  });
-  let doorClient: RegistryClient | undefined;
+  const rig = await startCollectionRig({ spec, binDir });
+  const { plan, client: doorClient } = rig;
+  const { dockyard, door } = rig.replicas[0]!;
   try {
-    const door = await dockyard.startAuthServer();
-    doorClient = new RegistryClient({ url: door.url, credentials: plan.credentials.maintainer.published });
     const pusher = new RegistryPusher(door.url, {}, new TokenAuthClient(plan.credentials.push.published).fetch);
     const images = Array.from({ length: Math.ceil(blobs / blobsPerImage) }, () => buildImage({ layerCount: 2, layerBytes: 256 }));
     const filling = performance.now();
@@ -56,7 +44,6 @@ for (const blobs of blobCounts) {
     const filledSeconds = (performance.now() - filling) / 1000;
 
     const cluster = new ClusterState();
-    const rig = { dockyard, door, client: doorClient, spec, binDir };
     // The ports as the operator's, with Dockyard's own mark and verification timed.
     const ports = localPorts(rig, cluster);
     const timed = { mark: 0, verify: 0 };
@@ -77,7 +64,7 @@ for (const blobs of blobCounts) {
     const kept = images.find((_, index) => index % 5 !== 0)!;
     const keptRepository = `bench/repo-${images.indexOf(kept) % 10}`;
     const viaDoor = await servedPerSecond(async () => {
-      if ((await doorClient!.headBlob(keptRepository, kept.blobs[0]!.digest)) === 'absent') throw new Error('a kept blob is absent');
+      if ((await doorClient.headBlob(keptRepository, kept.blobs[0]!.digest)) === 'absent') throw new Error('a kept blob is absent');
     });
     const direct = await directBlobHead(dockyard.registry.url, door.url, plan.credentials.maintainer.published!, keptRepository, kept.blobs[0]!.digest);
     const viaRegistry = await servedPerSecond(direct.send);
@@ -92,8 +79,7 @@ for (const blobs of blobCounts) {
         `${lastRun.blobsDeleted} blobs deleted. Floor: blob HEADs served ${viaDoor.toFixed(0)}/s through the door, ${viaRegistry.toFixed(0)}/s by distribution directly`,
     );
   } finally {
-    await doorClient?.close();
-    await dockyard.stop();
+    await rig.stop();
   }
 }
 

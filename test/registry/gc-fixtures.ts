@@ -1,7 +1,6 @@
 import { expect } from 'vitest';
 import { manifestAccept } from '../../src/oci/media-types.ts';
 import type { CredentialPlan } from '../../src/registry-auth/credential-plan.ts';
-import type { RunningAuthServer } from './dockyard-registry.ts';
 import { buildImage, buildIndex, buildLayer, type BuiltManifest } from './images.ts';
 import { RegistryPusher } from './push.ts';
 import { TokenAuthClient } from './token-auth.ts';
@@ -15,7 +14,8 @@ export interface GarbageFixture {
   sharedLayerDigest: string;
 }
 
-export async function fillForCollection(door: RunningAuthServer, plan: CredentialPlan): Promise<GarbageFixture> {
+/** `door`: a registry's door, or anything in front of its doors. */
+export async function fillForCollection(door: { url: string }, plan: CredentialPlan): Promise<GarbageFixture> {
   const pusher = new RegistryPusher(door.url, {}, new TokenAuthClient(plan.credentials.push.published).fetch);
   const shared = buildLayer(4096);
   const deleted = buildImage({ sharedLayers: [shared], layerBytes: 64 * 1024 });
@@ -50,7 +50,7 @@ export function collectable(fixture: GarbageFixture): { digests: string[]; bytes
 
 /** Pulls a tag completely: the manifest, every child of an index, every blob; returns what failed. */
 export async function pullCompletely(
-  door: RunningAuthServer,
+  door: { url: string },
   client: TokenAuthClient,
   repository: string,
   image: BuiltManifest,

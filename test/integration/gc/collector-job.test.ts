@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
 import { collectorJob } from '../../../src/controllers/registry/garbage-collection/collector-job.ts';
 import { parseCollectorOutput } from '../../../src/controllers/registry/garbage-collection/collector-output.ts';
 import {
@@ -10,11 +9,12 @@ import {
   verifyAfterCollection,
   type IndependentMark,
 } from '../../../src/controllers/registry/garbage-collection/independent-mark.ts';
-import { RegistryClient } from '../../../src/oci/client.ts';
-import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
+import type { RegistryClient } from '../../../src/oci/client.ts';
+import type { CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { registry } from '../../support/registries.ts';
 import { diskUsage, runCollectorAsTheJob } from '../../registry/collector.ts';
-import { DockyardRegistry, type RunningAuthServer } from '../../registry/dockyard-registry.ts';
+import type { DockyardRegistry, RunningAuthServer } from '../../registry/dockyard-registry.ts';
+import { type LocalCollectionRig, startCollectionRig } from '../../registry/gc-local-ports.ts';
 import { collectable, fillForCollection, type GarbageFixture, pullCompletely } from '../../registry/gc-fixtures.ts';
 import type { BuiltManifest } from '../../registry/images.ts';
 import { debianRegistryAvailable, type RegistryFlavor } from '../../registry/local-registry.ts';
@@ -29,6 +29,7 @@ import { TokenAuthClient } from '../../registry/token-auth.ts';
 const spec = { storage: { persistentVolumeClaim: { size: '1Gi' } }, garbageCollection: { schedule: '0 4 * * *', deleteUntagged: true } };
 
 describe.skipIf(inject('externalCluster'))('the collector Job run as the Job would (distribution-3)', () => {
+  let rig: LocalCollectionRig;
   let dockyard: DockyardRegistry;
   let door: RunningAuthServer;
   let plan: CredentialPlan;
@@ -43,23 +44,14 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
   });
 
   beforeAll(async () => {
-    plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
-    dockyard = await DockyardRegistry.start({
-      flavor: 'distribution-3',
-      binDir: inject('binDir'),
-      spec: RegistrySpec.parse(spec),
-      namespace: 'team-a',
-      name: 'main',
-      credentials: plan,
-    });
-    door = await dockyard.startAuthServer();
+    rig = await startCollectionRig({ spec, binDir: inject('binDir') });
+    ({ dockyard, door } = rig.replicas[0]!);
+    ({ plan, client } = rig);
     filled = await fillForCollection(door, plan);
-    client = new RegistryClient({ url: door.url, credentials: plan.credentials.maintainer.published });
   });
 
   afterAll(async () => {
-    await client?.close();
-    await dockyard?.stop();
+    await rig?.stop();
   });
 
   it('dry-runs, then collects exactly the blobs of deleted and untagged images, and every tag still pulls completely', async () => {
@@ -112,29 +104,20 @@ describe.skipIf(inject('externalCluster'))('the collector Job run as the Job wou
 describe.skipIf(inject('externalCluster'))('the collector on distribution 2.8 (why deleteUntagged is refused there)', () => {
   it('marks the platform manifests of a tagged index eligible for deletion', async () => {
     if (!debianRegistryAvailable()) throw new Error('Debian docker-registry is missing: run make tools');
-    const plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
-    const dockyard = await DockyardRegistry.start({
-      flavor: 'distribution-2.8',
-      binDir: inject('binDir'),
-      spec: RegistrySpec.parse(spec),
-      namespace: 'team-a',
-      name: 'main',
-      credentials: plan,
-    });
+    const rig = await startCollectionRig({ spec, binDir: inject('binDir'), flavor: 'distribution-2.8' });
     try {
-      const door = await dockyard.startAuthServer();
-      const filled = await fillForCollection(door, plan);
+      const filled = await fillForCollection(rig.front, rig.plan);
       const job = collectorJob(registry(spec), { phase: 'dry-run', run: 'it2', deleteUntagged: true, activeDeadlineSeconds: 600 });
       const dryRun = await runCollectorAsTheJob(job, {
         flavor: 'distribution-2.8',
         binDir: inject('binDir'),
-        configFile: join(dirname(dockyard.registry.storageDir), 'config.yml'),
+        configFile: join(dirname(rig.replicas[0]!.dockyard.registry.storageDir), 'config.yml'),
       });
       expect(dryRun.exitCode, dryRun.output).toBe(0);
       const eligible = parseCollectorOutput(dryRun.output).eligibleManifests.map((manifest) => manifest.digest);
       for (const child of filled.index.children) expect(eligible).toContain(child.digest);
     } finally {
-      await dockyard.stop();
+      await rig.stop();
     }
   });
 });

@@ -1,19 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
 import { MarkMemory } from '../../../src/controllers/registry/garbage-collection/driver.ts';
-import { RegistryClient } from '../../../src/oci/client.ts';
-import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { writeGatePath } from '../../../src/registry-auth/pod-contract.ts';
 import { WriteGateReport } from '../../../src/registry-auth/write-gate.ts';
 import { diskUsage } from '../../registry/collector.ts';
-import { DockyardRegistry } from '../../registry/dockyard-registry.ts';
 import { collectable, fillForCollection, type GarbageFixture, pullCompletely } from '../../registry/gc-fixtures.ts';
 import { buildImage } from '../../registry/images.ts';
 import { RegistryPusher } from '../../registry/push.ts';
 import { TokenAuthClient } from '../../registry/token-auth.ts';
-import { ClusterState, drive, type LocalCollectionRig, localPorts } from '../../registry/gc-local-ports.ts';
+import { ClusterState, drive, type LocalCollectionRig, localPorts, startCollectionRig } from '../../registry/gc-local-ports.ts';
 
 // Issue 14, acceptance: the whole sequence (gate, dry run, cross-check, collect, verify, lift)
 // as the operator drives it (advanceCollection), on real parts: distribution 3.0.0 behind the
@@ -22,40 +18,33 @@ import { ClusterState, drive, type LocalCollectionRig, localPorts } from '../../
 const spec = { storage: { persistentVolumeClaim: { size: '1Gi' } }, garbageCollection: { schedule: '0 4 * * *', deleteUntagged: true } };
 
 interface Rig extends LocalCollectionRig {
-  plan: CredentialPlan;
   fixture: GarbageFixture;
 }
 
 let rig: Rig | undefined;
 afterEach(async () => {
-  await rig?.client.close();
-  await rig?.dockyard.stop();
+  await rig?.stop();
   rig = undefined;
 });
 
 async function startRig(): Promise<Rig> {
-  const plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
-  const dockyard = await DockyardRegistry.start({
-    flavor: 'distribution-3',
-    binDir: inject('binDir'),
-    spec: RegistrySpec.parse(spec),
-    namespace: 'team-a',
-    name: 'main',
-    credentials: plan,
-  });
-  const door = await dockyard.startAuthServer();
-  const fixture = await fillForCollection(door, plan);
-  const client = new RegistryClient({ url: door.url, credentials: plan.credentials.maintainer.published });
-  rig = { dockyard, door, plan, fixture, client, spec, binDir: inject('binDir') };
+  const started = await startCollectionRig({ spec, binDir: inject('binDir') });
+  try {
+    rig = { ...started, fixture: await fillForCollection(started.front, started.plan) };
+  } catch (error) {
+    await started.stop();
+    throw error;
+  }
   return rig;
 }
 
 describe.skipIf(inject('externalCluster'))('the garbage collection sequence (distribution-3, real door)', () => {
   it('never fails a pull, refuses pushes with the maintenance message only while gated, frees the space and keeps every tag whole', async () => {
     const current = await startRig();
-    const { door, plan, fixture } = current;
+    const { front: door, plan, fixture } = current;
+    const { dockyard } = current.replicas[0]!;
     const cluster = new ClusterState();
-    const usedBefore = await diskUsage(current.dockyard.registry.storageDir);
+    const usedBefore = await diskUsage(dockyard.registry.storageDir);
     const puller = new TokenAuthClient(plan.credentials.pull.published);
     const pushClient = new TokenAuthClient(plan.credentials.push.published);
     let stop = false;
@@ -120,7 +109,7 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
     const { digests, bytes } = collectable(fixture);
     expect(lastRun.blobsDeleted).toBeGreaterThanOrEqual(digests.length);
     expect(lastRun.manifestsDeleted).toBe(1);
-    const usedAfter = await diskUsage(current.dockyard.registry.storageDir);
+    const usedAfter = await diskUsage(dockyard.registry.storageDir);
     // New pushes went on before and after the gate; the collected bytes show net of them.
     const pushedBytes = pushes.reduce((sum, push) => sum + push.bytes, 0);
     expect(usedBefore + pushedBytes - usedAfter).toBeGreaterThanOrEqual(bytes);
@@ -142,9 +131,9 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
     await drive(localPorts(current, cluster, { breakCollector: true }), cluster, new MarkMemory());
     expect(cluster.status.lastRun).toMatchObject({ outcome: 'Failed' });
     expect(cluster.status.lastRun?.message).toContain('the collector failed');
-    const report = WriteGateReport.parse(await (await fetch(`${current.door.url}${writeGatePath}`)).json());
+    const report = WriteGateReport.parse(await (await fetch(`${current.front.url}${writeGatePath}`)).json());
     expect(report.gateId).toBeNull();
-    await new RegistryPusher(current.door.url, {}, new TokenAuthClient(current.plan.credentials.push.published).fetch).pushManifest(
+    await new RegistryPusher(current.front.url, {}, new TokenAuthClient(current.plan.credentials.push.published).fetch).pushManifest(
       'apps/ci',
       buildImage(),
       'after',
@@ -161,7 +150,7 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
         ...ports,
         // A storage that lost a kept blob during the collection: the verification, not the collector, must notice.
         verify: async (before) => {
-          await rm(join(current.dockyard.registry.storageDir, 'docker/registry/v2/blobs/sha256', config.slice(0, 2), config), { recursive: true });
+          await rm(join(current.replicas[0]!.dockyard.registry.storageDir, 'docker/registry/v2/blobs/sha256', config.slice(0, 2), config), { recursive: true });
           return ports.verify(before);
         },
       },
@@ -170,7 +159,7 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
     );
     expect(cluster.status.lastRun).toMatchObject({ outcome: 'Failed' });
     expect(cluster.status.lastRun?.message).toContain(`apps/web@sha256:${config}`);
-    const report = WriteGateReport.parse(await (await fetch(`${current.door.url}${writeGatePath}`)).json());
+    const report = WriteGateReport.parse(await (await fetch(`${current.front.url}${writeGatePath}`)).json());
     expect(report.gateId).toBeNull();
   });
 
@@ -185,7 +174,7 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
     expect(cluster.status.lastRun).toMatchObject({ outcome: 'Succeeded' });
     expect(cluster.status.current).toBeUndefined();
     const puller = new TokenAuthClient(current.plan.credentials.pull.published);
-    expect(await pullCompletely(current.door, puller, 'apps/web', current.fixture.kept, 'current')).toEqual([]);
-    expect(await pullCompletely(current.door, puller, 'apps/multi', current.fixture.index, 'v1')).toEqual([]);
+    expect(await pullCompletely(current.front, puller, 'apps/web', current.fixture.kept, 'current')).toEqual([]);
+    expect(await pullCompletely(current.front, puller, 'apps/multi', current.fixture.index, 'v1')).toEqual([]);
   });
 });
