@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { freeLoopbackPorts } from '../cluster/ports.ts';
@@ -106,6 +106,21 @@ export class S3Server {
       .map((entry) => relative(root, join(entry.parentPath, entry.name)))
       .filter((key) => !key.startsWith('.sgwtmp'))
       .sort();
+  }
+
+  /** Bytes of every object in `bucket` but upload scratch (`_uploads`, which distribution purges on its own). */
+  async bytesStored(bucket: string): Promise<number> {
+    let total = 0;
+    for (const key of await this.objectKeys(bucket)) {
+      if (key.includes('/_uploads/')) continue;
+      try {
+        total += (await stat(join(this.dataDir, bucket, key))).size;
+      } catch (error) {
+        // Deleted while counted: it holds nothing any more.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return total;
   }
 
   logTail(lines = 30): string {
