@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RegistryStatus } from '../../../src/api/v1alpha1/registry.ts';
-import { childNames } from '../../../src/controllers/common/registry-children.ts';
+import { childNames, componentLabel, registryNameLabel } from '../../../src/controllers/common/registry-children.ts';
+import { components } from '../../../src/controllers/registry/builders/metadata.ts';
+import { writeGateAnnotation } from '../../../src/controllers/registry/garbage-collection/kubelet-nudge.ts';
 import { collectGarbageNowAnnotation } from '../../../src/controllers/registry/garbage-collection/schedule.ts';
 import { resources } from '../../../src/controllers/registry/resources.ts';
 import { authSecretKeys } from '../../../src/registry-auth/pod-contract.ts';
@@ -33,6 +35,11 @@ describe.skipIf(inject('externalCluster'))('Registry garbage collection through 
     const secret = await testbed.core.readNamespacedSecret({ namespace, name: childNames(name).auth });
     const encoded = secret.data?.[authSecretKeys.writeGate];
     return encoded === undefined ? undefined : parseWriteGate(Buffer.from(encoded, 'base64').toString('utf8'));
+  };
+  /** The write-gate annotation of each registry Pod (undefined where absent). */
+  const podGateAnnotations = async (name: string): Promise<Array<string | undefined>> => {
+    const pods = await testbed.core.listNamespacedPod({ namespace, labelSelector: `${registryNameLabel}=${name},${componentLabel}=${components.registry}` });
+    return pods.items.map((pod) => pod.metadata?.annotations?.[writeGateAnnotation]);
   };
   const condition = (status: RegistryStatus | undefined, type: string) => status?.conditions?.find((candidate) => candidate.type === type);
   const runNow = (name: string, value: string) =>
@@ -70,6 +77,12 @@ describe.skipIf(inject('externalCluster'))('Registry garbage collection through 
     expect(condition(gated.status, 'Ready')?.status).toBe('True');
     const gate = await eventually(() => gateInSecret('silent'), { what: 'the gate in the auth Secret', timeoutMs: 15_000 });
     expect(gate).toMatchObject({ id: current.run, until: current.gateUntil, reason: 'garbage collection' });
+    // Each registry Pod is annotated with the gate, so its kubelet refreshes the Secret volume now.
+    await eventually(async () => (await podGateAnnotations('silent')).every((value) => value === gate.id), {
+      what: 'the registry Pods to carry the gate annotation',
+      timeoutMs: 15_000,
+    });
+    expect((await podGateAnnotations('silent')).length).toBeGreaterThan(0);
 
     // A second request while the run is under way is refused once, not queued.
     await runNow('silent', 'second');
@@ -95,6 +108,10 @@ describe.skipIf(inject('externalCluster'))('Registry garbage collection through 
     expect(ended.status?.garbageCollection?.current).toBeUndefined();
     expect(ended.status?.garbageCollection?.handledRunNowRequest).toBe('second');
     expect(await gateInSecret('silent')).toBeUndefined();
+    await eventually(async () => (await podGateAnnotations('silent')).every((value) => value === undefined), {
+      what: 'the gate annotation to leave the registry Pods',
+      timeoutMs: 15_000,
+    });
     expect(condition(ended.status, 'Maintenance')).toMatchObject({ status: 'False', reason: 'NoMaintenance' });
     expect(condition(ended.status, 'Degraded')).toMatchObject({ status: 'True', reason: 'GarbageCollectionFailed' });
     expect(condition(ended.status, 'Degraded')?.message).toContain(lastRun.message!.slice(0, 60));

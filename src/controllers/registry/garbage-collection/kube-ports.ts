@@ -26,6 +26,7 @@ import { CollectorOutputError, parseCollectorOutput } from './collector-output.t
 import { describeSilentDoors, readDoors, type DoorAddress, type DoorReading } from './door-reports.ts';
 import type { CollectionPorts } from './driver.ts';
 import { markThroughApi, verifyAfterCollection } from './independent-mark.ts';
+import { nudgeKubelets } from './kubelet-nudge.ts';
 import type { JobObservation } from './sequence.ts';
 
 /**
@@ -90,7 +91,17 @@ export function kubePorts(inputs: KubePortsInputs): KubePorts {
   return {
     loadState: async () => inputs.state,
     saveState: (state) => inputs.saveState(state),
-    writeGate: (gate) => inputs.writeGate(gate),
+    writeGate: async (gate) => {
+      await inputs.writeGate(gate);
+      await nudgeKubelets(registryPods(registry, context), gate, {
+        patch: (pod, patch) => context.client.patch(resources.pods, pod, 'merge', patch, { fieldManager, signal: context.signal }),
+        warn: (pod, message) =>
+          context.log.warn(
+            { pod: pod.name },
+            `could not annotate the registry Pod to refresh its auth Secret volume now; its door sees the gate at the kubelet's next sync: ${message}`,
+          ),
+      });
+    },
     readDoors: async () => {
       const doors = registryPods(registry, context).flatMap((pod): DoorAddress[] =>
         pod.status?.podIP ? [{ pod: pod.metadata?.name ?? '', ip: pod.status.podIP }] : [],
