@@ -1,14 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RegistrySpec } from '../../src/api/v1alpha1/registry.ts';
+import { RegistrySpec } from '../../src/api/v1alpha1/registry.ts';
 import { authServerArgs, type AuthServerOptions } from '../../src/auth-server/options.ts';
 import { authServerOptionsFor } from '../../src/controllers/registry/auth-server-options.ts';
 import { notificationEndpointsYaml, registryEnvironment, renderRegistryConfig, type NotificationEndpoint } from '../../src/controllers/registry/config.ts';
 import { childNames } from '../../src/controllers/common/registry-children.ts';
 import { authSecretKeys } from '../../src/registry-auth/pod-contract.ts';
 import { authSecretData, ensureAuthMaterial } from '../../src/registry-auth/auth-secret.ts';
-import type { CredentialPlan } from '../../src/registry-auth/credential-plan.ts';
+import { planCredentials, type CredentialPlan } from '../../src/registry-auth/credential-plan.ts';
 import { serializeIdentities } from '../../src/registry-auth/identities.ts';
 import { serializeWriteGate, type WriteGate } from '../../src/registry-auth/write-gate.ts';
 import { freeLoopbackPorts } from '../cluster/ports.ts';
@@ -108,6 +108,20 @@ export class DockyardRegistry {
         renderRegistryConfig(spec, { namespace, name, local: { httpAddress: `127.0.0.1:${port}`, storageDirectory, tokenCertificateFile } }),
     });
     return new DockyardRegistry(options, registry, authVolume, authSecret, workDir);
+  }
+
+  /**
+   * A Registry `main` in `team-a` on emptyDir storage (unless `spec` says otherwise), with the
+   * credentials a first reconcile makes: what a test of the door alone needs.
+   */
+  static startFresh(flavor: RegistryFlavor, binDir: string, spec: Record<string, unknown> = { storage: { emptyDir: {} } }): Promise<DockyardRegistry> {
+    const credentials = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
+    return DockyardRegistry.start({ flavor, binDir, spec: RegistrySpec.parse(spec), namespace: 'team-a', name: 'main', credentials });
+  }
+
+  /** The credentials this registry started with. */
+  get plan(): CredentialPlan {
+    return this.options.credentials;
   }
 
   /** The auth Secret's data, to start another replica of this registry (sharedAuthSecret). */

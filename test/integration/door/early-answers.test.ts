@@ -1,7 +1,5 @@
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
-import { planCredentials } from '../../../src/registry-auth/credential-plan.ts';
 import { DockyardRegistry, type RunningAuthServer } from '../../registry/dockyard-registry.ts';
 import { debianRegistryAvailable, type RegistryFlavor } from '../../registry/local-registry.ts';
 import { uploadBody } from '../../registry/raw-upload.ts';
@@ -20,14 +18,7 @@ describe.skipIf(inject('externalCluster')).each(flavors)('early answers through 
 
   beforeAll(async () => {
     if (flavor === 'distribution-2.8' && !debianRegistryAvailable()) throw new Error('Debian docker-registry is missing: run make tools');
-    dockyard = await DockyardRegistry.start({
-      flavor,
-      binDir: inject('binDir'),
-      spec: RegistrySpec.parse({ storage: { emptyDir: {} } }),
-      namespace: 'team-a',
-      name: 'main',
-      credentials: planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() }),
-    });
+    dockyard = await DockyardRegistry.startFresh(flavor, inject('binDir'));
     door = await dockyard.startAuthServer();
     // What distribution itself says to the same upload, sent without a body.
     const direct = await fetch(`${dockyard.registry.url}${uploadPath}`, { method: 'PUT' });

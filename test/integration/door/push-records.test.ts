@@ -2,10 +2,9 @@ import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
 import { RetentionPolicySpec } from '../../../src/api/v1alpha1/retention-policy.ts';
 import { RegistryClient } from '../../../src/oci/client.ts';
-import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
+import type { CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { inventoryReadHeader, pushRecordsPath } from '../../../src/registry-auth/pod-contract.ts';
 import { readPushRecords, type PushRecordIndex } from '../../../src/retention/runner/read-records.ts';
 import { readRegistrySnapshot } from '../../../src/retention/runner/read-registry.ts';
@@ -59,15 +58,8 @@ describe.skipIf(inject('externalCluster')).each(flavors)('push and pull records 
 
   beforeAll(async () => {
     if (flavor === 'distribution-2.8' && !debianRegistryAvailable()) throw new Error('Debian docker-registry is missing: run make tools');
-    plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
-    dockyard = await DockyardRegistry.start({
-      flavor,
-      binDir: inject('binDir'),
-      spec: RegistrySpec.parse({ storage: { emptyDir: {} } }),
-      namespace: 'team-a',
-      name: 'main',
-      credentials: plan,
-    });
+    dockyard = await DockyardRegistry.startFresh(flavor, inject('binDir'));
+    plan = dockyard.plan;
     // Before Dockyard recorded anything: a door without records.
     const early = await dockyard.startAuthServer({ recordsDir: undefined });
     const earlyPusher = new RegistryPusher(early.url, {}, new TokenAuthClient(plan.credentials.push.published!).fetch);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { RegistrySpec } from '../../../src/api/v1alpha1/registry.ts';
 import { manifestAccept } from '../../../src/oci/media-types.ts';
-import { planCredentials, type CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
+import type { CredentialPlan } from '../../../src/registry-auth/credential-plan.ts';
 import { writeGatePath } from '../../../src/registry-auth/pod-contract.ts';
 import { WriteGateReport } from '../../../src/registry-auth/write-gate.ts';
 import { eventually } from '../../support/eventually.ts';
@@ -23,15 +22,8 @@ describe.skipIf(inject('externalCluster')).each(flavors)('the write gate at the 
 
   beforeAll(async () => {
     if (flavor === 'distribution-2.8' && !debianRegistryAvailable()) throw new Error('Debian docker-registry is missing: run make tools');
-    plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
-    dockyard = await DockyardRegistry.start({
-      flavor,
-      binDir: inject('binDir'),
-      spec: RegistrySpec.parse({ storage: { emptyDir: {} } }),
-      namespace: 'team-a',
-      name: 'main',
-      credentials: plan,
-    });
+    dockyard = await DockyardRegistry.startFresh(flavor, inject('binDir'));
+    plan = dockyard.plan;
     door = await dockyard.startAuthServer();
   });
 
