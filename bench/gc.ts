@@ -76,7 +76,7 @@ for (const blobs of blobCounts) {
         `write gate ${gateSeconds.toFixed(1)} s, of which collector dry run ${cluster.collectorSeconds['dry-run']!.toFixed(1)} s and ` +
         `collection ${cluster.collectorSeconds['collect']!.toFixed(1)} s, Dockyard's mark ${timed.mark.toFixed(1)} s and verification ` +
         `${timed.verify.toFixed(1)} s (${markRequests} requests through the door, ${(markRequests / (timed.mark + timed.verify)).toFixed(0)}/s); ` +
-        `${lastRun.blobsDeleted} blobs deleted. Floor: blob HEADs served ${viaDoor.toFixed(0)}/s through the door, ${viaRegistry.toFixed(0)}/s by distribution directly`,
+        `${lastRun.blobsDeleted} blobs deleted; phases (s) ${JSON.stringify(lastRun.phaseSeconds)}. Floor: blob HEADs served ${viaDoor.toFixed(0)}/s through the door, ${viaRegistry.toFixed(0)}/s by distribution directly`,
     );
   } finally {
     await rig.stop();

@@ -283,6 +283,15 @@ export type RegistrySpec = z.output<typeof RegistrySpec>;
 
 const Count = z.int().min(0);
 
+const collectionPhases = ['Gating', 'DryRun', 'Collecting', 'Lifting'] as const;
+
+const PhaseSeconds = z.strictObject({
+  gating: Count.optional().describe('From the gate going up until every door held it and no admitted write was running.'),
+  dryRun: Count.optional().describe("The dry-run Job, then the cross-check against Dockyard's own mark."),
+  collecting: Count.optional().describe('The collector Job, then the verification that every tag still resolves.'),
+  lifting: Count.optional().describe("From the run's outcome until every door was open again."),
+});
+
 const GarbageCollectionRun = z.strictObject({
   startTime: Timestamp.describe('When the run started (the write gate went up).'),
   completionTime: Timestamp.optional().describe('When the run ended (the write gate came down).'),
@@ -298,6 +307,10 @@ const GarbageCollectionRun = z.strictObject({
       'The deleted manifests themselves (a few kB each), and a blob no remaining repository links, are not counted.',
   ),
   writeGateSeconds: Count.optional().describe('How long pushes and deletes were refused.'),
+  phaseSeconds: PhaseSeconds.optional().describe(
+    "Where the write gate's time went, in seconds per phase: gating (until every door held the gate), dryRun (the dry-run Job and the cross-check), " +
+      'collecting (the collector Job and the verification), lifting (until every door was open again).',
+  ),
 });
 
 /** The run under way: what an operator restart resumes from (or rolls back). */
@@ -306,7 +319,16 @@ const GarbageCollectionInProgress = z.strictObject({
     .string()
     .regex(/^[a-z0-9]{1,10}$/)
     .describe('Short id of the run; its Jobs are named after it.'),
-  phase: z.enum(['Gating', 'DryRun', 'Collecting', 'Lifting']).describe('Where the sequence is.'),
+  phase: z.enum(collectionPhases).describe('Where the sequence is.'),
+  phaseStartTimes: z
+    .strictObject({
+      Gating: Timestamp.optional().describe('When the gate went up.'),
+      DryRun: Timestamp.optional().describe('When every door held the gate and the dry run was started.'),
+      Collecting: Timestamp.optional().describe('When the cross-check passed and the collector was started.'),
+      Lifting: Timestamp.optional().describe('When the outcome was decided and the gate started coming down.'),
+    })
+    .optional()
+    .describe('When the run entered each phase so far: lastRun.phaseSeconds is made from them.'),
   startTime: Timestamp.describe('When the write gate went up.'),
   gateUntil: Timestamp.describe('The write gate deadline (startTime + maxReadOnlyDuration), which the door enforces on its own.'),
   deleteUntagged: z.boolean().describe('Whether this run deletes untagged manifests (fixed at its start).'),

@@ -93,6 +93,7 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
       `sequence: write gate ${lastRun.writeGateSeconds} s, dry run ${cluster.collectorSeconds['dry-run']?.toFixed(2)} s, collect ${cluster.collectorSeconds['collect']?.toFixed(2)} s; ${pullTimes.length} complete pulls, ${pushes.length} push attempts`,
     );
     expect(lastRun).toMatchObject({ outcome: 'Succeeded' });
+    expect(Object.keys(lastRun.phaseSeconds ?? {})).toEqual(['gating', 'dryRun', 'collecting', 'lifting']);
     expect(pullFailures).toEqual([]);
     const gateStart = Date.parse(lastRun.startTime);
     // Pulls went on while the gate stood, not only around it.

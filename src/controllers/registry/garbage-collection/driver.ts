@@ -79,7 +79,8 @@ export async function advanceCollection(ports: CollectionPorts, settings: Collec
     memory.set(plan.state.current!.run, mark);
     const referenced = crossCheck(plan.step.dryRun, mark);
     const bytesEligible = referenced.length === 0 ? await ports.measureBlobs?.(plan.step.dryRun.eligibleBlobs, mark) : undefined;
-    plan = afterCrossCheck(plan.state, { referenced, tagCount: mark.tags.size, bytesEligible });
+    // The checks take time of their own (minutes at 10,000 blobs): the next phase starts when they end.
+    plan = afterCrossCheck(plan.state, { referenced, tagCount: mark.tags.size, bytesEligible }, new Date());
   } else if (plan.step.kind === 'verify') {
     const run = plan.state.current!.run;
     const before = memory.get(run) ?? (await ports.mark());
@@ -88,7 +89,7 @@ export async function advanceCollection(ports: CollectionPorts, settings: Collec
     if (expectedTags !== undefined && before.tags.size !== expectedTags) {
       unresolved.push(`${expectedTags - before.tags.size} of the ${expectedTags} tags marked before the collection`);
     }
-    plan = afterVerify(plan.state, plan.step.collected, unresolved);
+    plan = afterVerify(plan.state, plan.step.collected, unresolved, new Date());
   }
 
   // The state first: an operator that stops after this line resumes from it.

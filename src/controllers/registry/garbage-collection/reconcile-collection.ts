@@ -127,7 +127,8 @@ function recordStep(context: ReconcileContext<KubeObject>, result: AdvanceResult
 }
 
 function recordFinish(context: ReconcileContext<KubeObject>, lastRun: LastRun): void {
-  const gate = `write gate ${lastRun.writeGateSeconds ?? 0} s`;
+  const phases = Object.entries(lastRun.phaseSeconds ?? {}).map(([phase, seconds]) => `${phase} ${seconds} s`);
+  const gate = `write gate ${lastRun.writeGateSeconds ?? 0} s${phases.length > 0 ? ` (${phases.join(', ')})` : ''}`;
   if (lastRun.outcome === 'Succeeded') {
     const bytes = lastRun.bytesReclaimed !== undefined ? `, ${lastRun.bytesReclaimed} bytes` : '';
     const note = `deleted ${lastRun.blobsDeleted ?? 0} blobs and ${lastRun.manifestsDeleted ?? 0} manifests${bytes}; ${gate}: ${lastRun.message ?? ''}`;

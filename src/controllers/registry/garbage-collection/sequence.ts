@@ -79,7 +79,7 @@ export function planSequence(inputs: SequenceInputs): SequencePlan {
   if (current === undefined) return planIdle(inputs);
   const decided = (outcome: 'Succeeded' | 'Failed' | 'Aborted', message: string, counts: Partial<InProgress> = {}): SequencePlan => ({
     step: { kind: 'decide', outcome, message },
-    state: { ...state, current: { ...current, ...counts, phase: 'Lifting', outcome, message } },
+    state: { ...state, current: { ...entering(current, 'Lifting', now), ...counts, outcome, message } },
   });
 
   if (current.phase !== 'Lifting' && Date.parse(current.gateUntil) <= now.getTime()) {
@@ -97,7 +97,7 @@ export function planSequence(inputs: SequenceInputs): SequencePlan {
         return { step: { kind: 'wait', what: `${holding.length} of ${inputs.doors.length} doors hold the write gate` }, state };
       }
       if (busy > 0) return { step: { kind: 'wait', what: `${busy} writes admitted before the gate still running` }, state };
-      return { step: { kind: 'createJob', phase: 'dry-run' }, state: { ...state, current: { ...current, phase: 'DryRun' } } };
+      return { step: { kind: 'createJob', phase: 'dry-run' }, state: { ...state, current: entering(current, 'DryRun', now) } };
     }
     case 'DryRun': {
       const job = inputs.dryRun;
@@ -130,6 +130,7 @@ export function planSequence(inputs: SequenceInputs): SequencePlan {
         ...(current.manifestsDeleted !== undefined ? { manifestsDeleted: current.manifestsDeleted } : {}),
         ...(current.bytesReclaimed !== undefined ? { bytesReclaimed: current.bytesReclaimed } : {}),
         writeGateSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(current.startTime)) / 1000)),
+        ...(current.phaseStartTimes !== undefined ? { phaseSeconds: phaseSeconds(current.phaseStartTimes, now) } : {}),
       };
       const { current: _done, ...rest } = state;
       return { step: { kind: 'finish', lastRun }, state: { ...rest, lastRun } };
@@ -141,6 +142,7 @@ export function planSequence(inputs: SequenceInputs): SequencePlan {
 export function afterCrossCheck(
   state: GarbageCollectionStatus,
   result: { referenced: string[]; tagCount: number; bytesEligible: number | undefined },
+  now: Date,
 ): SequencePlan {
   const current = state.current!;
   if (result.referenced.length > 0) {
@@ -148,7 +150,7 @@ export function afterCrossCheck(
     const message = `aborted before deleting: the dry run would delete ${result.referenced.length} blobs that tagged images reference (${sample}${result.referenced.length > 3 ? ', ...' : ''})`;
     return {
       step: { kind: 'decide', outcome: 'Aborted', message },
-      state: { ...state, current: { ...current, phase: 'Lifting', outcome: 'Aborted', message } },
+      state: { ...state, current: { ...entering(current, 'Lifting', now), outcome: 'Aborted', message } },
     };
   }
   return {
@@ -156,8 +158,7 @@ export function afterCrossCheck(
     state: {
       ...state,
       current: {
-        ...current,
-        phase: 'Collecting',
+        ...entering(current, 'Collecting', now),
         tagCount: result.tagCount,
         ...(result.bytesEligible !== undefined ? { bytesReclaimed: result.bytesEligible } : {}),
       },
@@ -166,20 +167,20 @@ export function afterCrossCheck(
 }
 
 /** The state after the reconcile verified every tag: Succeeded with the counts, or Failed saying what no longer resolves. */
-export function afterVerify(state: GarbageCollectionStatus, collected: CollectorReport, unresolved: string[]): SequencePlan {
+export function afterVerify(state: GarbageCollectionStatus, collected: CollectorReport, unresolved: string[], now: Date): SequencePlan {
   const current = state.current!;
   const counts = { blobsDeleted: collected.blobsEligible, manifestsDeleted: collected.manifestsEligible };
   if (unresolved.length > 0) {
     const message = `collected, but ${unresolved.length} references no longer resolve: ${unresolved.slice(0, 3).join(', ')}${unresolved.length > 3 ? ', ...' : ''}`;
     return {
       step: { kind: 'decide', outcome: 'Failed', message },
-      state: { ...state, current: { ...current, ...counts, phase: 'Lifting', outcome: 'Failed', message } },
+      state: { ...state, current: { ...entering(current, 'Lifting', now), ...counts, outcome: 'Failed', message } },
     };
   }
   const message = `deleted ${collected.blobsEligible} blobs and ${collected.manifestsEligible} manifests; every tag resolves`;
   return {
     step: { kind: 'decide', outcome: 'Succeeded', message },
-    state: { ...state, current: { ...current, ...counts, phase: 'Lifting', outcome: 'Succeeded', message } },
+    state: { ...state, current: { ...entering(current, 'Lifting', now), ...counts, outcome: 'Succeeded', message } },
   };
 }
 
@@ -206,9 +207,31 @@ function planIdle(inputs: SequenceInputs): SequencePlan {
   const current: InProgress = {
     run: inputs.newRunId(),
     phase: 'Gating',
+    phaseStartTimes: { Gating: now.toISOString() },
     startTime: now.toISOString(),
     gateUntil: gateUntil.toISOString(),
     deleteUntagged: spec.deleteUntagged,
   };
   return { step: { kind: 'start' }, state: { ...withNext, ...handled, current } };
+}
+
+type Phase = InProgress['phase'];
+const phaseOrder: readonly Phase[] = ['Gating', 'DryRun', 'Collecting', 'Lifting'];
+const phaseKeys = { Gating: 'gating', DryRun: 'dryRun', Collecting: 'collecting', Lifting: 'lifting' } as const;
+
+function entering(current: InProgress, phase: Phase, now: Date): InProgress {
+  // A run stored by an operator that kept no start times gets none now: half a record would mislead.
+  if (current.phaseStartTimes === undefined) return { ...current, phase };
+  return { ...current, phase, phaseStartTimes: { ...current.phaseStartTimes, [phase]: now.toISOString() } };
+}
+
+/** Seconds from each phase's start to the next phase entered (the run's end for the last): phases a run skipped have none. */
+export function phaseSeconds(starts: NonNullable<InProgress['phaseStartTimes']>, end: Date): NonNullable<LastRun['phaseSeconds']> {
+  const entered = phaseOrder.flatMap((phase) => (starts[phase] !== undefined ? [{ phase, at: Date.parse(starts[phase]) }] : []));
+  const seconds: NonNullable<LastRun['phaseSeconds']> = {};
+  entered.forEach(({ phase, at }, index) => {
+    const until = entered[index + 1]?.at ?? end.getTime();
+    seconds[phaseKeys[phase]] = Math.max(0, Math.round((until - at) / 1000));
+  });
+  return seconds;
 }

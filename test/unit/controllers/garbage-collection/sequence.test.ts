@@ -58,7 +58,14 @@ describe('planSequence', () => {
   it('starts when the schedule fires, with the gate deadline maxReadOnlyDuration ahead', () => {
     const plan = planSequence(inputs({ scheduledAt: t0 }));
     expect(plan.step).toEqual({ kind: 'start' });
-    expect(stored(plan).current).toEqual({ run: 'r1', phase: 'Gating', startTime: t0.toISOString(), gateUntil: at(1800).toISOString(), deleteUntagged: true });
+    expect(stored(plan).current).toEqual({
+      run: 'r1',
+      phase: 'Gating',
+      phaseStartTimes: { Gating: t0.toISOString() },
+      startTime: t0.toISOString(),
+      gateUntil: at(1800).toISOString(),
+      deleteUntagged: true,
+    });
     expect(desiredWriteGate(plan.state, t0)).toEqual({ id: 'r1', reason: 'garbage collection', since: t0.toISOString(), until: at(1800).toISOString() });
   });
 
@@ -95,12 +102,12 @@ describe('planSequence', () => {
     expect(planSequence(inputs({ state, now: at(3), doors: [holding('r1')], dryRun: { state: 'running' } })).step.kind).toBe('wait');
     const crossCheck = planSequence(inputs({ state, now: at(20), doors: [holding('r1')], dryRun: { state: 'succeeded', report: report(5, 1) } }));
     expect(crossCheck.step).toEqual({ kind: 'crossCheck', dryRun: report(5, 1) });
-    const collecting = afterCrossCheck(state, { referenced: [], tagCount: 7, bytesEligible: 4096 });
+    const collecting = afterCrossCheck(state, { referenced: [], tagCount: 7, bytesEligible: 4096 }, at(25));
     expect(collecting.step).toEqual({ kind: 'createJob', phase: 'collect' });
     state = stored(collecting);
     const verify = planSequence(inputs({ state, now: at(60), doors: [holding('r1')], collect: { state: 'succeeded', report: report(5, 1) } }));
     expect(verify.step.kind).toBe('verify');
-    state = stored(afterVerify(state, report(5, 1), []));
+    state = stored(afterVerify(state, report(5, 1), [], at(61)));
     expect(desiredWriteGate(state, at(61))).toBeUndefined();
     expect(planSequence(inputs({ state, now: at(62), doors: [holding('r1')] })).step.kind).toBe('wait');
     const finished = planSequence(inputs({ state, now: at(64), doors: [open] }));
@@ -114,9 +121,21 @@ describe('planSequence', () => {
         manifestsDeleted: 1,
         bytesReclaimed: 4096,
         writeGateSeconds: 64,
+        // Gating 0-2 s, dry run and cross-check 2-25 s, collector and verification 25-61 s, lifting 61-64 s.
+        phaseSeconds: { gating: 2, dryRun: 23, collecting: 36, lifting: 3 },
       },
     });
     expect(finished.state.current).toBeUndefined();
+  });
+
+  it('reports no phase times for a run an older operator started, which stored none', () => {
+    const { phaseStartTimes: _, ...older } = stored(planSequence(inputs({ scheduledAt: t0 }))).current!;
+    let state: GarbageCollectionStatus = { current: older };
+    state = stored(planSequence(inputs({ state, now: at(2), doors: [holding('r1')] })));
+    state = stored(planSequence(inputs({ state, now: at(3), doors: [holding('r1')], dryRun: { state: 'succeeded', report: report(0) } })));
+    const finished = stored(planSequence(inputs({ state, now: at(4), doors: [open] })));
+    expect(finished.lastRun).toMatchObject({ outcome: 'Succeeded', writeGateSeconds: 4 });
+    expect(finished.lastRun?.phaseSeconds).toBeUndefined();
   });
 
   it('stops after a dry run that finds nothing, without running the collector', () => {
@@ -128,7 +147,7 @@ describe('planSequence', () => {
 
   it('aborts before deleting when the cross-check finds a referenced blob, and names it', () => {
     const state = stored(planSequence(inputs({ state: stored(planSequence(inputs({ scheduledAt: t0 }))), doors: [holding('r1')] })));
-    const plan = afterCrossCheck(state, { referenced: ['sha256:abc'], tagCount: 3, bytesEligible: undefined });
+    const plan = afterCrossCheck(state, { referenced: ['sha256:abc'], tagCount: 3, bytesEligible: undefined }, t0);
     expect(plan.step).toMatchObject({ kind: 'decide', outcome: 'Aborted' });
     expect(plan.state.current?.message).toContain('sha256:abc');
     expect(desiredWriteGate(plan.state, t0)).toBeUndefined();
@@ -177,8 +196,8 @@ describe('the sequence under any order of events', () => {
         const step = (doors: WriteGateReport[], dryRun: JobObservation, collect: JobObservation, referenced: boolean) => {
           let plan = planSequence(inputs({ state, now, doors, dryRun, collect, scheduledAt: at(86_400) }));
           if (plan.step.kind === 'crossCheck')
-            plan = afterCrossCheck(plan.state, { referenced: referenced ? ['sha256:1'] : [], tagCount: 1, bytesEligible: 1 });
-          if (plan.step.kind === 'verify') plan = afterVerify(plan.state, plan.step.collected, []);
+            plan = afterCrossCheck(plan.state, { referenced: referenced ? ['sha256:1'] : [], tagCount: 1, bytesEligible: 1 }, now);
+          if (plan.step.kind === 'verify') plan = afterVerify(plan.state, plan.step.collected, [], now);
           state = stored(plan);
         };
         for (const happening of events) {
@@ -197,6 +216,11 @@ describe('the sequence under any order of events', () => {
         expect(state.current).toBeUndefined();
         expect(state.lastRun?.outcome).toBeDefined();
         expect(state.lastRun?.writeGateSeconds).toBeGreaterThanOrEqual(0);
+        // The phases account for the whole gate (each rounded to the second on its own), starting with gating.
+        const phases = state.lastRun?.phaseSeconds ?? {};
+        expect(phases.gating).toBeDefined();
+        const total = Object.values(phases).reduce((sum, seconds) => sum + seconds, 0);
+        expect(Math.abs(total - state.lastRun!.writeGateSeconds!)).toBeLessThanOrEqual(2);
       }),
     );
   });
