@@ -2,10 +2,15 @@
 // blob GETs) and pushers (monolithic blob uploads) against distribution 3.0.0 straight and through
 // `dockyard auth-server` as the image runs it (the bundle), with the same bearer token both ways,
 // on loopback. Rounds alternate direct and door so that the machine's other load hits both alike.
+// A third target adds the node proxy in front of the door, the path a Pod takes when it pulls
+// from localhost:PORT on its node.
 // Bounded: every phase runs for a fixed time and then stops. Prints throughput, p50/p99, errors,
-// the door/direct ratios (target <= 1.15 at p50 and p99 for GETs) and both processes' peak RSS.
+// the door/direct ratios (target <= 1.15 at p50 and p99 for GETs), the node proxy's cost over the
+// door alone, and each process's peak RSS.
 //   node bench/registry-load.ts [seconds per phase, default 4] [parallel clients, default 8] [rounds, default 3]
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { RegistrySpec } from '../src/api/v1alpha1/registry.ts';
@@ -13,6 +18,7 @@ import { manifestAccept } from '../src/oci/media-types.ts';
 import { planCredentials } from '../src/registry-auth/credential-plan.ts';
 import { tokenPath, tokenService } from '../src/registry-auth/pod-contract.ts';
 import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
+import { freeLoopbackPorts } from '../test/cluster/ports.ts';
 import { DockyardRegistry } from '../test/registry/dockyard-registry.ts';
 import { buildImage, digestOf } from '../test/registry/images.ts';
 import { RegistryPusher } from '../test/registry/push.ts';
@@ -25,8 +31,10 @@ const namespace = 'bench';
 const name = 'load';
 const repository = 'bench/app';
 const bundle = join(import.meta.dirname, '../dist/dockyard/main.js');
+let stopNodeProxy: (() => void) | undefined;
 
-type Target = 'direct' | 'door';
+type Target = 'direct' | 'door' | 'node proxy';
+const targets: readonly Target[] = ['direct', 'door', 'node proxy'];
 type Operation = 'manifest GET' | 'blob GET (1 MiB)' | 'blob push (256 KiB)';
 
 interface Samples {
@@ -57,7 +65,8 @@ try {
   const image = buildImage({ layerCount: 1, layerBytes: 1024 * 1024 });
   await new RegistryPusher(door.url, authorization).pushManifest(repository, image, 'v1');
   const layer = image.blobs[1]!;
-  const bases: Record<Target, string> = { direct: dockyard.registry.url, door: door.url };
+  const nodeProxy = await startNodeProxy(door.port);
+  const bases: Record<Target, string> = { direct: dockyard.registry.url, door: door.url, 'node proxy': `http://127.0.0.1:${nodeProxy.port}` };
   const dispatcher = new Agent({ connections: clients, pipelining: 1 });
 
   const operations: Record<Operation, (base: string) => Promise<boolean>> = {
@@ -112,9 +121,10 @@ try {
   const results = new Map<string, Samples>();
   for (const operation of Object.keys(operations) as Operation[]) {
     // Warm-up: connections opened, caches filled, JIT done, for both targets alike.
-    for (const target of ['direct', 'door'] as const) await Promise.all(Array.from({ length: clients }, () => operations[operation](bases[target])));
+    for (const target of targets) await Promise.all(Array.from({ length: clients }, () => operations[operation](bases[target])));
     for (let round = 0; round < rounds; round += 1) {
-      const order: Target[] = round % 2 === 0 ? ['direct', 'door'] : ['door', 'direct'];
+      // Each round starts with the next target, so none always runs first or last.
+      const order = targets.map((_, index) => targets[(index + round) % targets.length]!);
       for (const target of order) {
         const samples = await phase(operation, bases[target]);
         const key = `${operation}|${target}`;
@@ -134,23 +144,49 @@ try {
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
   };
   console.log(`${clients} parallel clients, ${rounds} rounds of ${phaseSeconds}s per target and operation, loopback, distribution 3.0.0 (filesystem storage)`);
-  console.log('operation             target   requests   req/s    p50 ms   p99 ms  errors');
+  console.log('operation             target      requests   req/s    p50 ms   p99 ms  errors');
   for (const operation of Object.keys(operations) as Operation[]) {
-    const figures = (['direct', 'door'] as const).map((target) => {
+    const figures = targets.map((target) => {
       const samples = results.get(`${operation}|${target}`)!;
       const p50 = percentile(samples.latenciesMs, 50);
       const p99 = percentile(samples.latenciesMs, 99);
       console.log(
-        `${operation.padEnd(21)} ${target.padEnd(7)} ${String(samples.latenciesMs.length).padStart(9)} ${(samples.latenciesMs.length / samples.seconds).toFixed(0).padStart(7)} ${p50.toFixed(2).padStart(8)} ${p99.toFixed(2).padStart(8)} ${String(samples.errors).padStart(7)}`,
+        `${operation.padEnd(21)} ${target.padEnd(10)} ${String(samples.latenciesMs.length).padStart(9)} ${(samples.latenciesMs.length / samples.seconds).toFixed(0).padStart(7)} ${p50.toFixed(2).padStart(8)} ${p99.toFixed(2).padStart(8)} ${String(samples.errors).padStart(7)}`,
       );
       return { p50, p99 };
     });
-    const [direct, viaDoor] = figures as [{ p50: number; p99: number }, { p50: number; p99: number }];
-    console.log(`${''.padEnd(21)} ratio   door/direct: p50 ${(viaDoor.p50 / direct.p50).toFixed(2)}x, p99 ${(viaDoor.p99 / direct.p99).toFixed(2)}x`);
+    const [direct, viaDoor, viaProxy] = figures as [{ p50: number; p99: number }, { p50: number; p99: number }, { p50: number; p99: number }];
+    console.log(`${''.padEnd(21)} ratio      door/direct: p50 ${(viaDoor.p50 / direct.p50).toFixed(2)}x, p99 ${(viaDoor.p99 / direct.p99).toFixed(2)}x`);
+    console.log(
+      `${''.padEnd(21)} ratio      node proxy/door: p50 ${(viaProxy.p50 / viaDoor.p50).toFixed(2)}x, p99 ${(viaProxy.p99 / viaDoor.p99).toFixed(2)}x`,
+    );
   }
   const rss = (pid: number | undefined) =>
     pid === undefined ? 'n/a' : `${procMemoryMiB(pid, 'VmRSS').toFixed(0)} MiB now, ${procMemoryMiB(pid, 'VmHWM').toFixed(0)} MiB peak`;
-  console.log(`RSS: auth server (bundle) ${rss(door.process.pid)}; distribution ${rss(dockyard.registry.pid)}`);
+  console.log(`RSS: auth server (bundle) ${rss(door.process.pid)}; node proxy (bundle) ${rss(nodeProxy.pid)}; distribution ${rss(dockyard.registry.pid)}`);
 } finally {
+  stopNodeProxy?.();
   await dockyard.stop();
+}
+
+/** `dockyard node-proxy` from the bundle, forwarding a free loopback port to the door, as the DaemonSet forwards the node's port to the Service. */
+async function startNodeProxy(doorPort: number): Promise<{ port: number; pid: number | undefined }> {
+  const [port] = await freeLoopbackPorts(1);
+  const child = spawn(process.execPath, [bundle, 'node-proxy', '--listen', `127.0.0.1:${port}`, '--upstream', `127.0.0.1:${doorPort}`, '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  stopNodeProxy = () => child.kill('SIGKILL');
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(port!, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (accepted) return { port: port!, pid: child.pid };
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the node proxy did not listen on 127.0.0.1:${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
