@@ -143,6 +143,24 @@ describe('proxy to distribution', () => {
     await eventually(() => upstreamClosed, { what: 'the upstream request to be closed', timeoutMs: 5_000, intervalMs: 20 });
   });
 
+  it('cuts the client’s download when distribution’s answer is cut, so a pull fails instead of hanging', async () => {
+    upstream.handler = (incoming, response) => {
+      response.writeHead(200, { 'content-length': String(1024 * 1024) });
+      response.write(Buffer.alloc(1024), () => incoming.socket.destroy());
+    };
+    const outgoing = request({ host: '127.0.0.1', port: harness.port, path: '/v2/apps/web/blobs/sha256:cut' });
+    outgoing.end();
+    const [response] = (await once(outgoing, 'response')) as [import('node:http').IncomingMessage];
+    expect(response.statusCode).toBe(200);
+    let received = 0;
+    response.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    const [error] = (await once(response, 'error')) as [Error];
+    expect(error.message).toMatch(/aborted/);
+    expect(received).toBeLessThan(1024 * 1024);
+  });
+
   it('answers 502 in registry error form when distribution is down', async () => {
     const closed = await startAuthServer(new URL('http://127.0.0.1:1'));
     try {
