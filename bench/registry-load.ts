@@ -6,10 +6,12 @@
 // from localhost:PORT on its node.
 // Bounded: every phase runs for a fixed time and then stops. Prints throughput, p50/p99, errors,
 // the door/direct ratios (target <= 1.15 at p50 and p99 for GETs), the node proxy's cost over the
-// door alone, and each process's peak RSS.
+// door alone, and each process's peak RSS. The door and the node proxy run as they ship: each in a
+// memory cgroup of its container's limit, with the heap cap the image sets (75% of the limit).
 //   node bench/registry-load.ts [seconds per phase, default 4] [parallel clients, default 8] [rounds, default 3]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -17,11 +19,14 @@ import { RegistrySpec } from '../src/api/v1alpha1/registry.ts';
 import { manifestAccept } from '../src/oci/media-types.ts';
 import { planCredentials } from '../src/registry-auth/credential-plan.ts';
 import { tokenPath, tokenService } from '../src/registry-auth/pod-contract.ts';
+import { authContainerResources } from '../src/controllers/registry/builders/deployment.ts';
+import { nodeProxyResources } from '../src/controllers/registry/builders/node-proxy-daemon-set.ts';
 import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
 import { freeLoopbackPorts } from '../test/cluster/ports.ts';
 import { DockyardRegistry } from '../test/registry/dockyard-registry.ts';
 import { buildImage, digestOf } from '../test/registry/images.ts';
 import { RegistryPusher } from '../test/registry/push.ts';
+import { createMemoryCgroup, type MemoryCgroup } from './support/memory-cgroup.ts';
 import { procMemoryMiB } from './support/proc-status.ts';
 
 const phaseSeconds = Number(process.argv[2] ?? 4);
@@ -31,7 +36,7 @@ const namespace = 'bench';
 const name = 'load';
 const repository = 'bench/app';
 const bundle = join(import.meta.dirname, '../dist/dockyard/main.js');
-let stopNodeProxy: (() => void) | undefined;
+let stopNodeProxy: (() => Promise<void>) | undefined;
 
 type Target = 'direct' | 'door' | 'node proxy';
 const targets: readonly Target[] = ['direct', 'door', 'node proxy'];
@@ -41,6 +46,27 @@ interface Samples {
   latenciesMs: number[];
   errors: number;
   seconds: number;
+}
+
+/** The container's memory limit in MiB (the shipped ones are all `<n>Mi`). */
+function limitMiB(resources: { limits?: { [key: string]: string } }): number {
+  const match = /^(\d+)Mi$/.exec(resources.limits?.['memory'] ?? '');
+  if (match === null) throw new Error(`no memory limit in Mi: ${JSON.stringify(resources.limits)}`);
+  return Number(match[1]);
+}
+/** The heap cap the image's NODE_OPTIONS (--max-old-space-size-percentage=75) gives under `limit`. */
+const heapCapOptions = (limit: number) => `--max-old-space-size=${Math.floor(limit * 0.75)}`;
+const limits = { door: limitMiB(authContainerResources), nodeProxy: limitMiB(nodeProxyResources) };
+const cgroups: Partial<Record<keyof typeof limits, MemoryCgroup>> = {};
+/** Puts a running process in a memory cgroup of `limit` MiB, as kubelet puts a container; without the rights to, says so and goes on unlimited. */
+async function confine(which: keyof typeof limits, pid: number | undefined): Promise<void> {
+  try {
+    const cgroup = await createMemoryCgroup(`dockyard-bench-${which}-${process.pid}`, limits[which] * 1024 * 1024);
+    cgroups[which] = cgroup;
+    if (pid !== undefined) await writeFile(cgroup.procsFile, String(pid));
+  } catch (error) {
+    console.log(`${which}: runs without a memory limit (${error instanceof Error ? error.message : String(error)})`);
+  }
 }
 
 const plan = planCredentials({ identities: undefined, known: {}, rotation: undefined, rotationRequest: undefined, now: new Date() });
@@ -53,7 +79,12 @@ const dockyard = await DockyardRegistry.start({
   credentials: plan,
 });
 try {
+  const inherited = process.env['NODE_OPTIONS'];
+  process.env['NODE_OPTIONS'] = heapCapOptions(limits.door);
   const door = await dockyard.startAuthServer({}, bundle);
+  if (inherited === undefined) delete process.env['NODE_OPTIONS'];
+  else process.env['NODE_OPTIONS'] = inherited;
+  await confine('door', door.process.pid);
   const push = plan.credentials.push.published;
   const tokenResponse = await fetch(`${door.url}${tokenPath}?service=${tokenService(namespace, name)}&scope=repository:${repository}:pull,push`, {
     headers: { authorization: `Basic ${Buffer.from(`${push.username}:${push.password}`).toString('base64')}` },
@@ -66,6 +97,7 @@ try {
   await new RegistryPusher(door.url, authorization).pushManifest(repository, image, 'v1');
   const layer = image.blobs[1]!;
   const nodeProxy = await startNodeProxy(door.port);
+  await confine('nodeProxy', nodeProxy.pid);
   const bases: Record<Target, string> = { direct: dockyard.registry.url, door: door.url, 'node proxy': `http://127.0.0.1:${nodeProxy.port}` };
   const dispatcher = new Agent({ connections: clients, pipelining: 1 });
 
@@ -164,9 +196,15 @@ try {
   const rss = (pid: number | undefined) =>
     pid === undefined ? 'n/a' : `${procMemoryMiB(pid, 'VmRSS').toFixed(0)} MiB now, ${procMemoryMiB(pid, 'VmHWM').toFixed(0)} MiB peak`;
   console.log(`RSS: auth server (bundle) ${rss(door.process.pid)}; node proxy (bundle) ${rss(nodeProxy.pid)}; distribution ${rss(dockyard.registry.pid)}`);
+  for (const [which, cgroup] of Object.entries(cgroups)) {
+    console.log(
+      `${which}: memory limit ${limits[which as keyof typeof limits]} MiB, heap cap ${heapCapOptions(limits[which as keyof typeof limits])}, times at the limit: ${await cgroup.limitHits()}`,
+    );
+  }
 } finally {
-  stopNodeProxy?.();
+  await stopNodeProxy?.();
   await dockyard.stop();
+  for (const cgroup of Object.values(cgroups)) await cgroup.remove();
 }
 
 /** `dockyard node-proxy` from the bundle, forwarding a free loopback port to the door, as the DaemonSet forwards the node's port to the Service. */
@@ -174,8 +212,14 @@ async function startNodeProxy(doorPort: number): Promise<{ port: number; pid: nu
   const [port] = await freeLoopbackPorts(1);
   const child = spawn(process.execPath, [bundle, 'node-proxy', '--listen', `127.0.0.1:${port}`, '--upstream', `127.0.0.1:${doorPort}`, '--log-level', 'warn'], {
     stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: heapCapOptions(limits.nodeProxy) },
   });
-  stopNodeProxy = () => child.kill('SIGKILL');
+  stopNodeProxy = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
   const deadline = Date.now() + 20_000;
   for (;;) {
     const accepted = await new Promise<boolean>((resolve) => {

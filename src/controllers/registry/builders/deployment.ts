@@ -48,7 +48,7 @@ export interface RegistryDeploymentInputs {
  * request covers what it was measured to hold idle (69 MiB, the bundled image's entry point), so
  * the scheduler does not place more on a node than fits.
  */
-const authContainerResources: V1ResourceRequirements = {
+export const authContainerResources: V1ResourceRequirements = {
   requests: { cpu: '10m', memory: '80Mi' },
   limits: { memory: '256Mi' },
 };

@@ -10,7 +10,7 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 const nodeLoopback = '127.0.0.1';
 
 /** A TCP forwarder needs little beyond Node itself: measured 61 MiB idle, plus a little per connection. */
-const nodeProxyResources: V1ResourceRequirements = {
+export const nodeProxyResources: V1ResourceRequirements = {
   requests: { cpu: '5m', memory: '64Mi' },
   limits: { memory: '128Mi' },
 };
