@@ -283,7 +283,8 @@ export type RegistrySpec = z.output<typeof RegistrySpec>;
 
 const Count = z.int().min(0);
 
-const collectionPhases = ['Gating', 'DryRun', 'Collecting', 'Lifting'] as const;
+/** The phases of a garbage collection run, in the order a run goes through them. */
+export const collectionPhases = ['Gating', 'DryRun', 'Collecting', 'Lifting'] as const;
 
 const PhaseSeconds = z.strictObject({
   gating: Count.optional().describe('From the gate going up until every door held it and no admitted write was running.'),

@@ -1,4 +1,4 @@
-import type { GarbageCollectionStatus } from '../../../api/v1alpha1/registry.ts';
+import { collectionPhases, type GarbageCollectionStatus } from '../../../api/v1alpha1/registry.ts';
 import type { WriteGate, WriteGateReport } from '../../../registry-auth/write-gate.ts';
 import type { CollectorPhase } from '../../common/registry-children.ts';
 import type { CollectionProblem } from './collection-problems.ts';
@@ -216,7 +216,6 @@ function planIdle(inputs: SequenceInputs): SequencePlan {
 }
 
 type Phase = InProgress['phase'];
-const phaseOrder: readonly Phase[] = ['Gating', 'DryRun', 'Collecting', 'Lifting'];
 const phaseKeys = { Gating: 'gating', DryRun: 'dryRun', Collecting: 'collecting', Lifting: 'lifting' } as const;
 
 function entering(current: InProgress, phase: Phase, now: Date): InProgress {
@@ -226,8 +225,8 @@ function entering(current: InProgress, phase: Phase, now: Date): InProgress {
 }
 
 /** Seconds from each phase's start to the next phase entered (the run's end for the last): phases a run skipped have none. */
-export function phaseSeconds(starts: NonNullable<InProgress['phaseStartTimes']>, end: Date): NonNullable<LastRun['phaseSeconds']> {
-  const entered = phaseOrder.flatMap((phase) => (starts[phase] !== undefined ? [{ phase, at: Date.parse(starts[phase]) }] : []));
+function phaseSeconds(starts: NonNullable<InProgress['phaseStartTimes']>, end: Date): NonNullable<LastRun['phaseSeconds']> {
+  const entered = collectionPhases.flatMap((phase) => (starts[phase] !== undefined ? [{ phase, at: Date.parse(starts[phase]) }] : []));
   const seconds: NonNullable<LastRun['phaseSeconds']> = {};
   entered.forEach(({ phase, at }, index) => {
     const until = entered[index + 1]?.at ?? end.getTime();
