@@ -33,6 +33,15 @@ export async function fillForCollection(door: { url: string }, plan: CredentialP
   return { deleted, untagged, kept, index, sharedLayerDigest: shared.blob.digest };
 }
 
+/**
+ * What a first push of `image` to a new tag adds to storage: the manifest and blobs, and a
+ * 71-byte link file (`sha256:<hex>`) for each blob in the repository, for the revision, and for
+ * the tag's current and index.
+ */
+export function storedBytes(image: BuiltManifest): number {
+  return image.bytes.length + image.blobs.reduce((sum, blob) => sum + blob.bytes.length, 0) + 71 * (image.blobs.length + 3);
+}
+
 /** The digests a collection must free, and their bytes: the deleted and the untagged image, less the shared layer. */
 export function collectable(fixture: GarbageFixture): { digests: string[]; bytes: number } {
   const images = [fixture.deleted, fixture.untagged];

@@ -5,7 +5,7 @@ import { MarkMemory } from '../../../src/controllers/registry/garbage-collection
 import { writeGatePath } from '../../../src/registry-auth/pod-contract.ts';
 import { WriteGateReport } from '../../../src/registry-auth/write-gate.ts';
 import { diskUsage } from '../../registry/collector.ts';
-import { collectable, fillForCollection, type GarbageFixture, pullCompletely } from '../../registry/gc-fixtures.ts';
+import { collectable, fillForCollection, type GarbageFixture, pullCompletely, storedBytes } from '../../registry/gc-fixtures.ts';
 import { buildImage } from '../../registry/images.ts';
 import { RegistryPusher } from '../../registry/push.ts';
 import { TokenAuthClient } from '../../registry/token-auth.ts';
@@ -62,9 +62,7 @@ describe.skipIf(inject('externalCluster'))('the garbage collection sequence (dis
       let index = 0;
       while (!stop) {
         const image = buildImage();
-        // What the push stores: the manifest and blobs, and a 71-byte link file (`sha256:<hex>`)
-        // for each blob in the repository, for the revision, and for the tag's current and index.
-        const bytes = image.bytes.length + image.blobs.reduce((sum, blob) => sum + blob.bytes.length, 0) + 71 * (image.blobs.length + 3);
+        const bytes = storedBytes(image);
         try {
           await new RegistryPusher(door.url, {}, pushClient.fetch).pushManifest('apps/ci', image, `build-${index++}`);
           pushes.push({ at: Date.now(), outcome: 'accepted', bytes });

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { collectorJob } from '../../../src/controllers/registry/garbage-collection/collector-job.ts';
 import { MarkMemory } from '../../../src/controllers/registry/garbage-collection/driver.ts';
 import { registry } from '../../support/registries.ts';
-import { collectable, fillForCollection, type GarbageFixture, pullCompletely } from '../../registry/gc-fixtures.ts';
+import { collectable, fillForCollection, type GarbageFixture, pullCompletely, storedBytes } from '../../registry/gc-fixtures.ts';
 import { ClusterState, drive, type LocalCollectionRig, localPorts, startCollectionRig } from '../../registry/gc-local-ports.ts';
-import { type BuiltManifest, buildImage } from '../../registry/images.ts';
+import { buildImage } from '../../registry/images.ts';
 import { RegistryPusher } from '../../registry/push.ts';
 import { S3Server } from '../../registry/s3-server.ts';
 import { TokenAuthClient } from '../../registry/token-auth.ts';
@@ -21,10 +21,6 @@ const blobKey = (digest: string) => {
   const hex = digest.slice('sha256:'.length);
   return `registry/docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`;
 };
-
-/** What a push of `image` adds to storage: its manifest and blobs, and a 71-byte link (`sha256:<hex>`) for each blob, the revision, and the tag's current and index. */
-const storedBytes = (image: BuiltManifest) =>
-  image.bytes.length + image.blobs.reduce((sum, blob) => sum + blob.bytes.length, 0) + 71 * (image.blobs.length + 3);
 
 describe.skipIf(inject('externalCluster'))('garbage collection on s3 with two replicas (distribution-3)', () => {
   let s3: S3Server;
