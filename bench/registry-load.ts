@@ -22,11 +22,13 @@ import { tokenPath, tokenService } from '../src/registry-auth/pod-contract.ts';
 import { authContainerResources } from '../src/controllers/registry/builders/deployment.ts';
 import { nodeProxyResources } from '../src/controllers/registry/builders/node-proxy-daemon-set.ts';
 import { controlPlaneBinDir } from '../test/cluster/binaries.ts';
+import { dockyardImageEnv } from '../test/cluster/images/local-images.ts';
 import { freeLoopbackPorts } from '../test/cluster/ports.ts';
 import { DockyardRegistry } from '../test/registry/dockyard-registry.ts';
 import { buildImage, digestOf } from '../test/registry/images.ts';
 import { RegistryPusher } from '../test/registry/push.ts';
-import { createMemoryCgroup, type MemoryCgroup } from './support/memory-cgroup.ts';
+import { eventually } from '../test/support/eventually.ts';
+import { createMemoryCgroup, memoryLimitBytes, type MemoryCgroup } from './support/memory-cgroup.ts';
 import { procMemoryMiB } from './support/proc-status.ts';
 
 const phaseSeconds = Number(process.argv[2] ?? 4);
@@ -48,15 +50,16 @@ interface Samples {
   seconds: number;
 }
 
-/** The container's memory limit in MiB (the shipped ones are all `<n>Mi`). */
-function limitMiB(resources: { limits?: { [key: string]: string } }): number {
-  const match = /^(\d+)Mi$/.exec(resources.limits?.['memory'] ?? '');
-  if (match === null) throw new Error(`no memory limit in Mi: ${JSON.stringify(resources.limits)}`);
-  return Number(match[1]);
-}
-/** The heap cap the image's NODE_OPTIONS (--max-old-space-size-percentage=75) gives under `limit`. */
-const heapCapOptions = (limit: number) => `--max-old-space-size=${Math.floor(limit * 0.75)}`;
-const limits = { door: limitMiB(authContainerResources), nodeProxy: limitMiB(nodeProxyResources) };
+/** The container's memory limit in MiB, as the builders ship it. */
+const limitMiB = (resources: { limits?: { [key: string]: string } }, container: string) =>
+  memoryLimitBytes(resources.limits?.['memory'], container) / (1024 * 1024);
+// The image sets a heap cap as a share of the container's limit; a process moved into a cgroup
+// after it started cannot size its heap from it, so the same share is given in MiB.
+const heapCapPercent = Number(/--max-old-space-size-percentage=(\d+)/.exec(dockyardImageEnv.join(' '))?.[1]);
+if (!Number.isFinite(heapCapPercent)) throw new Error(`the image's env sets no heap cap: ${dockyardImageEnv.join(' ')}`);
+/** The heap cap the image's NODE_OPTIONS gives under `limit` MiB. */
+const heapCapOptions = (limit: number) => `--max-old-space-size=${Math.floor((limit * heapCapPercent) / 100)}`;
+const limits = { door: limitMiB(authContainerResources, 'the auth container'), nodeProxy: limitMiB(nodeProxyResources, 'the node proxy') };
 const cgroups: Partial<Record<keyof typeof limits, MemoryCgroup>> = {};
 /** Puts a running process in a memory cgroup of `limit` MiB, as kubelet puts a container; without the rights to, says so and goes on unlimited. */
 async function confine(which: keyof typeof limits, pid: number | undefined): Promise<void> {
@@ -220,17 +223,18 @@ async function startNodeProxy(doorPort: number): Promise<{ port: number; pid: nu
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const accepted = await new Promise<boolean>((resolve) => {
-      const socket = connect(port!, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (accepted) return { port: port!, pid: child.pid };
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the node proxy did not listen on 127.0.0.1:${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await eventually(
+    () =>
+      child.exitCode !== null
+        ? Promise.reject(new Error(`the node proxy exited with ${child.exitCode}`))
+        : new Promise<boolean>((resolve) => {
+            const socket = connect(port!, '127.0.0.1', () => {
+              socket.destroy();
+              resolve(true);
+            });
+            socket.on('error', () => resolve(false));
+          }),
+    { what: `the node proxy to listen on 127.0.0.1:${port}`, timeoutMs: 20_000, intervalMs: 100 },
+  );
+  return { port: port!, pid: child.pid };
 }

@@ -16,9 +16,14 @@ export async function shippedOperatorMemoryLimit(): Promise<{ text: string; byte
   };
   const text = deployment.spec.template.spec.containers.find((container) => container.name === 'operator')?.resources?.limits?.memory;
   if (text === undefined) throw new Error('manifests/operator/deployment.yaml: the operator container has no memory limit');
-  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(text);
-  if (!match) throw new Error(`manifests/operator/deployment.yaml: cannot read the memory limit ${JSON.stringify(text)}`);
-  return { text, bytes: Number(match[1]) * 1024 ** ['', 'Ki', 'Mi', 'Gi'].indexOf(match[2] ?? '') };
+  return { text, bytes: memoryLimitBytes(text, 'manifests/operator/deployment.yaml') };
+}
+
+/** A container memory limit as the shipped manifests write it (`256Mi`), in bytes; `where` names its source in the error. */
+export function memoryLimitBytes(text: string | undefined, where: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(text ?? '');
+  if (!match) throw new Error(`${where}: cannot read the memory limit ${JSON.stringify(text)}`);
+  return Number(match[1]) * 1024 ** ['', 'Ki', 'Mi', 'Gi'].indexOf(match[2] ?? '');
 }
 
 /** A memory cgroup that processes start in by writing themselves into `procsFile`. */
